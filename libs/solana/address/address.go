@@ -48,7 +48,12 @@ func Parse(s string) (solana.PublicKey, error) {
 		if i > 4*MaxLen {
 			break
 		}
-		if r == utf8.RuneError || r >= 0x80 || !isBase58(byte(r)) {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+				return solana.PublicKey{}, &Error{Input: s, Reason: fmt.Sprintf("invalid base58 character '\\x%02x' at position %d", s[i], pos)}
+			}
+		}
+		if r >= 0x80 || !isBase58(byte(r)) {
 			return solana.PublicKey{}, &Error{Input: s, Reason: fmt.Sprintf("invalid base58 character %q at position %d", r, pos)}
 		}
 		pos++
