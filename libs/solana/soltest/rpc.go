@@ -1,0 +1,855 @@
+package soltest
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/gagliardetto/solana-go/rpc"
+	"github.com/mr-tron/base58"
+)
+
+const (
+	apiVersion  = "2.3.6"
+	featureSet  = 3294202862
+	maxBodySize = 50 << 20
+)
+
+type rpcRequest struct {
+	JSONRPC string            `json:"jsonrpc"`
+	ID      json.RawMessage   `json:"id"`
+	Method  string            `json:"method"`
+	Params  []json.RawMessage `json:"params"`
+}
+
+func invalidParams(msg string) *rpcError { return &rpcError{Code: -32602, Message: msg} }
+
+func idOrNull(id json.RawMessage) []byte {
+	if len(id) == 0 {
+		return []byte("null")
+	}
+	return id
+}
+
+func resultFrame(id json.RawMessage, result any) []byte {
+	r, err := json.Marshal(result)
+	if err != nil {
+		return errorFrame(id, &rpcError{Code: -32603, Message: "Internal error"})
+	}
+	b := make([]byte, 0, len(r)+48)
+	b = append(b, `{"jsonrpc":"2.0","result":`...)
+	b = append(b, r...)
+	b = append(b, `,"id":`...)
+	b = append(b, idOrNull(id)...)
+	return append(b, '}')
+}
+
+func errorFrame(id json.RawMessage, e *rpcError) []byte {
+	r, _ := json.Marshal(e)
+	b := make([]byte, 0, len(r)+48)
+	b = append(b, `{"jsonrpc":"2.0","error":`...)
+	b = append(b, r...)
+	b = append(b, `,"id":`...)
+	b = append(b, idOrNull(id)...)
+	return append(b, '}')
+}
+
+// serveRPC answers JSON-RPC over HTTP POST, single or batch, and upgrades WebSocket requests.
+func (c *Chain) serveRPC(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Upgrade") != "" {
+		c.serveWS(w, r)
+		return
+	}
+	if r.Method != http.MethodPost {
+		if r.Method == http.MethodGet && r.URL.Path == "/health" {
+			io.WriteString(w, "ok")
+			return
+		}
+		http.Error(w, "Used HTTP Method is not allowed. POST or OPTIONS is required", http.StatusMethodNotAllowed)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodySize))
+	if err != nil {
+		return
+	}
+	if d := c.faults.getLatency(); d > 0 {
+		select {
+		case <-time.After(d):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) > 0 && trimmed[0] == '[' {
+		var reqs []json.RawMessage
+		if err := json.Unmarshal(trimmed, &reqs); err != nil {
+			w.Write(errorFrame(nil, &rpcError{Code: -32700, Message: "Parse error"}))
+			return
+		}
+		if len(reqs) == 0 {
+			w.Write(errorFrame(nil, &rpcError{Code: -32600, Message: "Invalid request"}))
+			return
+		}
+		if limited, mode := c.faults.limited(); limited {
+			c.writeRateLimited(w, nil, mode)
+			return
+		}
+		out := []byte{'['}
+		for i, raw := range reqs {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = append(out, c.handleOne(raw)...)
+		}
+		w.Write(append(out, ']'))
+		return
+	}
+	if limited, mode := c.faults.limited(); limited {
+		var req rpcRequest
+		_ = json.Unmarshal(body, &req)
+		c.calls.inc(req.Method)
+		c.writeRateLimited(w, req.ID, mode)
+		return
+	}
+	w.Write(c.handleOne(body))
+}
+
+func (c *Chain) writeRateLimited(w http.ResponseWriter, id json.RawMessage, mode RateLimitMode) {
+	frame := errorFrame(id, &rpcError{Code: 429, Message: rateLimitMessage})
+	if mode == RateLimitHTTP {
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusTooManyRequests)
+	}
+	w.Write(frame)
+}
+
+func (c *Chain) handleOne(raw []byte) []byte {
+	var req rpcRequest
+	if err := json.Unmarshal(raw, &req); err != nil {
+		var probe map[string]json.RawMessage
+		if json.Unmarshal(raw, &probe) != nil {
+			return errorFrame(nil, &rpcError{Code: -32700, Message: "Parse error"})
+		}
+		return errorFrame(probe["id"], &rpcError{Code: -32602, Message: "Invalid params: invalid type: expected a sequence."})
+	}
+	if req.Method == "" || req.JSONRPC != "2.0" {
+		return errorFrame(req.ID, &rpcError{Code: -32600, Message: "Invalid request"})
+	}
+	c.calls.inc(req.Method)
+	res, e := c.call(req.Method, req.Params)
+	if e != nil {
+		return errorFrame(req.ID, e)
+	}
+	return resultFrame(req.ID, res)
+}
+
+// commonConfig is the union of the configuration objects Solana's methods accept.
+type commonConfig struct {
+	Commitment                     rpc.CommitmentType `json:"commitment"`
+	Encoding                       string             `json:"encoding"`
+	MinContextSlot                 *uint64            `json:"minContextSlot"`
+	DataSlice                      *dataSlice         `json:"dataSlice"`
+	MaxSupportedTransactionVersion *int               `json:"maxSupportedTransactionVersion"`
+	SkipPreflight                  bool               `json:"skipPreflight"`
+	PreflightCommitment            rpc.CommitmentType `json:"preflightCommitment"`
+	SearchTransactionHistory       bool               `json:"searchTransactionHistory"`
+	Limit                          *int               `json:"limit"`
+	Before                         string             `json:"before"`
+	Until                          string             `json:"until"`
+	WithContext                    bool               `json:"withContext"`
+	Filters                        []json.RawMessage  `json:"filters"`
+	Mint                           string             `json:"mint"`
+	ProgramID                      string             `json:"programId"`
+}
+
+func parseConfig(p []json.RawMessage, i int) (commonConfig, *rpcError) {
+	var cfg commonConfig
+	if len(p) > i && string(p[i]) != "null" {
+		if err := json.Unmarshal(p[i], &cfg); err != nil {
+			return cfg, invalidParams("Invalid params: " + err.Error() + ".")
+		}
+	}
+	switch cfg.Commitment {
+	case "", rpc.CommitmentProcessed, rpc.CommitmentConfirmed, rpc.CommitmentFinalized, "recent", "single", "singleGossip", "root", "max":
+	default:
+		return cfg, invalidParams("Invalid params: unknown variant `" + string(cfg.Commitment) + "`, expected one of `processed`, `confirmed`, `finalized`.")
+	}
+	return cfg, nil
+}
+
+func parsePubkey(raw json.RawMessage) (solana.PublicKey, *rpcError) {
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return solana.PublicKey{}, invalidParams("Invalid params: invalid type: expected a string.")
+	}
+	pk, err := solana.PublicKeyFromBase58(s)
+	if err != nil {
+		return pk, invalidParams("Invalid param: Invalid")
+	}
+	return pk, nil
+}
+
+func parseSignature(raw json.RawMessage) (solana.Signature, *rpcError) {
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return solana.Signature{}, invalidParams("Invalid params: invalid type: expected a string.")
+	}
+	b, err := base58.Decode(s)
+	if err != nil || len(b) != 64 {
+		return solana.Signature{}, invalidParams("Invalid param: Invalid")
+	}
+	return solana.SignatureFromBytes(b), nil
+}
+
+func need(p []json.RawMessage, n int) *rpcError {
+	if len(p) < n {
+		return invalidParams("Invalid params: invalid length " + strconv.Itoa(len(p)) + ", expected " + strconv.Itoa(n) + " element" + map[bool]string{true: "", false: "s"}[n == 1] + ".")
+	}
+	return nil
+}
+
+var errBelowConfirmed = invalidParams("Method does not support commitment below `confirmed`")
+
+func (c *Chain) ctx(slot uint64) map[string]any {
+	return map[string]any{"apiVersion": apiVersion, "slot": slot}
+}
+
+func withCtx(ctx map[string]any, v any) map[string]any { return map[string]any{"context": ctx, "value": v} }
+
+// call dispatches one JSON-RPC method.
+func (c *Chain) call(method string, p []json.RawMessage) (any, *rpcError) {
+	switch method {
+	case "getHealth":
+		return "ok", nil
+	case "getVersion":
+		return map[string]any{"feature-set": featureSet, "solana-core": apiVersion}, nil
+	case "getGenesisHash":
+		return c.blockHash(0).String(), nil
+	case "getSlot", "getBlockHeight":
+		cfg, e := parseConfig(p, 0)
+		if e != nil {
+			return nil, e
+		}
+		return c.Slot(cfg.Commitment), nil
+	case "getEpochInfo":
+		cfg, e := parseConfig(p, 0)
+		if e != nil {
+			return nil, e
+		}
+		s := c.Slot(cfg.Commitment)
+		return map[string]any{"absoluteSlot": s, "blockHeight": s, "epoch": s / 432000, "slotIndex": s % 432000, "slotsInEpoch": 432000, "transactionCount": c.txCount()}, nil
+	case "getLatestBlockhash":
+		cfg, e := parseConfig(p, 0)
+		if e != nil {
+			return nil, e
+		}
+		c.mu.RLock()
+		s := c.commitSlotLocked(cfg.Commitment)
+		if e := checkMin(cfg, s); e != nil {
+			c.mu.RUnlock()
+			return nil, e
+		}
+		h := c.slotHash[s]
+		c.mu.RUnlock()
+		return withCtx(c.ctx(s), map[string]any{"blockhash": h.String(), "lastValidBlockHeight": s + blockhashValidity}), nil
+	case "isBlockhashValid":
+		if e := need(p, 1); e != nil {
+			return nil, e
+		}
+		var hs string
+		if json.Unmarshal(p[0], &hs) != nil {
+			return nil, invalidParams("Invalid params: invalid type: expected a string.")
+		}
+		h, err := solana.HashFromBase58(hs)
+		if err != nil {
+			return nil, invalidParams("Invalid param: Invalid")
+		}
+		cfg, e := parseConfig(p, 1)
+		if e != nil {
+			return nil, e
+		}
+		c.mu.RLock()
+		defer c.mu.RUnlock()
+		s := c.commitSlotLocked(cfg.Commitment)
+		hs2, ok := c.hashes[h]
+		return withCtx(c.ctx(s), ok && hs2 <= s), nil
+	case "getBalance":
+		if e := need(p, 1); e != nil {
+			return nil, e
+		}
+		pk, e := parsePubkey(p[0])
+		if e != nil {
+			return nil, e
+		}
+		cfg, e := parseConfig(p, 1)
+		if e != nil {
+			return nil, e
+		}
+		c.mu.RLock()
+		defer c.mu.RUnlock()
+		s := c.commitSlotLocked(cfg.Commitment)
+		if e := checkMin(cfg, s); e != nil {
+			return nil, e
+		}
+		var bal uint64
+		if a := c.accountAtLocked(pk, s); a != nil {
+			bal = a.Lamports
+		}
+		return withCtx(c.ctx(s), bal), nil
+	case "getAccountInfo":
+		if e := need(p, 1); e != nil {
+			return nil, e
+		}
+		pk, e := parsePubkey(p[0])
+		if e != nil {
+			return nil, e
+		}
+		cfg, e := parseConfig(p, 1)
+		if e != nil {
+			return nil, e
+		}
+		if e := checkEncoding(cfg.Encoding); e != nil {
+			return nil, e
+		}
+		c.mu.RLock()
+		defer c.mu.RUnlock()
+		s := c.commitSlotLocked(cfg.Commitment)
+		if e := checkMin(cfg, s); e != nil {
+			return nil, e
+		}
+		return withCtx(c.ctx(s), c.renderAccountLocked(pk, c.accountAtLocked(pk, s), cfg.Encoding, cfg.DataSlice)), nil
+	case "getMultipleAccounts":
+		if e := need(p, 1); e != nil {
+			return nil, e
+		}
+		var strs []string
+		if json.Unmarshal(p[0], &strs) != nil {
+			return nil, invalidParams("Invalid params: invalid type: expected a sequence.")
+		}
+		if len(strs) > 100 {
+			return nil, invalidParams("Too many inputs provided; max 100")
+		}
+		cfg, e := parseConfig(p, 1)
+		if e != nil {
+			return nil, e
+		}
+		if e := checkEncoding(cfg.Encoding); e != nil {
+			return nil, e
+		}
+		keys := make([]solana.PublicKey, len(strs))
+		for i, s := range strs {
+			pk, err := solana.PublicKeyFromBase58(s)
+			if err != nil {
+				return nil, invalidParams("Invalid param: Invalid")
+			}
+			keys[i] = pk
+		}
+		c.mu.RLock()
+		defer c.mu.RUnlock()
+		s := c.commitSlotLocked(cfg.Commitment)
+		if e := checkMin(cfg, s); e != nil {
+			return nil, e
+		}
+		vals := make([]any, len(keys))
+		for i, pk := range keys {
+			vals[i] = c.renderAccountLocked(pk, c.accountAtLocked(pk, s), cfg.Encoding, cfg.DataSlice)
+		}
+		return withCtx(c.ctx(s), vals), nil
+	case "getMinimumBalanceForRentExemption":
+		n := 0
+		if len(p) > 0 {
+			if json.Unmarshal(p[0], &n) != nil || n < 0 {
+				return nil, invalidParams("Invalid params: invalid type: expected usize.")
+			}
+		}
+		return rentExempt(n), nil
+	case "requestAirdrop":
+		if e := need(p, 2); e != nil {
+			return nil, e
+		}
+		pk, e := parsePubkey(p[0])
+		if e != nil {
+			return nil, e
+		}
+		var lam uint64
+		if json.Unmarshal(p[1], &lam) != nil {
+			return nil, invalidParams("Invalid params: invalid type: expected u64.")
+		}
+		sig, err := c.airdrop(pk, lam)
+		if err != nil {
+			return nil, &rpcError{Code: -32603, Message: "Internal error"}
+		}
+		return sig.String(), nil
+	case "sendTransaction":
+		return c.rpcSendTransaction(p)
+	case "getTransaction":
+		return c.rpcGetTransaction(p)
+	case "getSignaturesForAddress":
+		return c.rpcGetSignaturesForAddress(p)
+	case "getSignatureStatuses":
+		return c.rpcGetSignatureStatuses(p)
+	case "getTokenSupply", "getTokenAccountBalance", "getTokenLargestAccounts", "getTokenAccountsByOwner", "getProgramAccounts":
+		return c.rpcToken(method, p)
+	}
+	return nil, &rpcError{Code: -32601, Message: "Method not found"}
+}
+
+func checkMin(cfg commonConfig, s uint64) *rpcError {
+	if cfg.MinContextSlot != nil && *cfg.MinContextSlot > s {
+		return &rpcError{Code: -32016, Message: "Minimum context slot has not been reached", Data: map[string]any{"contextSlot": s}}
+	}
+	return nil
+}
+
+func checkEncoding(enc string) *rpcError {
+	switch enc {
+	case "", "base58", "base64", "base64+zstd", "jsonParsed":
+		return nil
+	}
+	return invalidParams("Invalid params: unknown variant `" + enc + "`, expected one of `binary`, `base58`, `base64`, `jsonParsed`, `base64+zstd`.")
+}
+
+func (c *Chain) txCount() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.txs)
+}
+
+func (c *Chain) rpcSendTransaction(p []json.RawMessage) (any, *rpcError) {
+	if e := need(p, 1); e != nil {
+		return nil, e
+	}
+	var s string
+	if json.Unmarshal(p[0], &s) != nil {
+		return nil, invalidParams("Invalid params: invalid type: expected a string.")
+	}
+	cfg, e := parseConfig(p, 1)
+	if e != nil {
+		return nil, e
+	}
+	var raw []byte
+	var err error
+	switch cfg.Encoding {
+	case "", "base58":
+		raw, err = base58.Decode(s)
+	case "base64":
+		raw, err = base64.StdEncoding.DecodeString(s)
+	default:
+		return nil, invalidParams("unsupported encoding: " + cfg.Encoding + ". Supported encodings: base58, base64")
+	}
+	if err != nil {
+		return nil, invalidParams("invalid " + map[bool]string{true: "base64", false: "base58"}[cfg.Encoding == "base64"] + " encoding: " + err.Error())
+	}
+	sig, rerr := c.sendRaw(raw, !cfg.SkipPreflight, false)
+	if rerr != nil {
+		return nil, rerr
+	}
+	return sig.String(), nil
+}
+
+func (c *Chain) rpcGetTransaction(p []json.RawMessage) (any, *rpcError) {
+	if e := need(p, 1); e != nil {
+		return nil, e
+	}
+	sig, e := parseSignature(p[0])
+	if e != nil {
+		return nil, e
+	}
+	cfg, e := parseConfig(p, 1)
+	if e != nil {
+		return nil, e
+	}
+	switch cfg.Encoding {
+	case "", "json", "jsonParsed", "base64", "base58":
+	default:
+		return nil, invalidParams("Invalid params: unknown variant `" + cfg.Encoding + "`, expected one of `binary`, `base64`, `base58`, `json`, `jsonParsed`.")
+	}
+	if normCommitment(cfg.Commitment) == rpc.CommitmentProcessed {
+		return nil, errBelowConfirmed
+	}
+	c.mu.RLock()
+	r, ok := c.txs[sig]
+	s := c.commitSlotLocked(cfg.Commitment)
+	if !ok || r.dropped || (r.fixture == nil && r.slot > s) {
+		c.mu.RUnlock()
+		return nil, nil
+	}
+	c.mu.RUnlock()
+	isV0 := r.v0 || r.fixtureVersion == "0"
+	if isV0 && cfg.MaxSupportedTransactionVersion == nil {
+		return nil, &rpcError{Code: -32015, Message: `Transaction version (0) is not supported by the requesting client. Please try the request again with the following configuration parameter: "maxSupportedTransactionVersion": 0`}
+	}
+	if r.fixture != nil {
+		return json.RawMessage(r.fixture), nil
+	}
+	enc := cfg.Encoding
+	if enc == "" {
+		enc = "json"
+	}
+	return c.renderTx(r, enc, cfg.MaxSupportedTransactionVersion != nil), nil
+}
+
+func (c *Chain) rpcGetSignaturesForAddress(p []json.RawMessage) (any, *rpcError) {
+	if e := need(p, 1); e != nil {
+		return nil, e
+	}
+	pk, e := parsePubkey(p[0])
+	if e != nil {
+		return nil, e
+	}
+	cfg, e := parseConfig(p, 1)
+	if e != nil {
+		return nil, e
+	}
+	if normCommitment(cfg.Commitment) == rpc.CommitmentProcessed {
+		return nil, errBelowConfirmed
+	}
+	limit := 1000
+	if cfg.Limit != nil {
+		limit = *cfg.Limit
+		if limit < 1 || limit > 1000 {
+			return nil, invalidParams("Invalid limit; max 1000")
+		}
+	}
+	var before, until *solana.Signature
+	for _, x := range []struct {
+		s   string
+		dst **solana.Signature
+	}{{cfg.Before, &before}, {cfg.Until, &until}} {
+		if x.s == "" {
+			continue
+		}
+		b, err := base58.Decode(x.s)
+		if err != nil || len(b) != 64 {
+			return nil, invalidParams("Invalid param: Invalid")
+		}
+		sg := solana.SignatureFromBytes(b)
+		*x.dst = &sg
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	s := c.commitSlotLocked(cfg.Commitment)
+	if lag := c.faults.lag(); lag > 0 {
+		if s > lag {
+			s -= lag
+		} else {
+			s = 0
+		}
+	}
+	fin := c.commitSlotLocked(rpc.CommitmentFinalized)
+	list := c.byAddr[pk]
+	out := make([]any, 0, min(limit, len(list)))
+	started := before == nil
+	for i := len(list) - 1; i >= 0 && len(out) < limit; i-- {
+		r := list[i]
+		if !started {
+			if r.sig == *before {
+				started = true
+			}
+			continue
+		}
+		if until != nil && r.sig == *until {
+			break
+		}
+		if r.dropped || (r.fixture == nil && r.entry == nil && r.slot > s) {
+			continue
+		}
+		if r.entry != nil {
+			out = append(out, json.RawMessage(r.entry))
+			continue
+		}
+		status := "confirmed"
+		if r.fixture != nil || r.slot <= fin {
+			status = "finalized"
+		} else if r.slot > c.commitSlotLocked(rpc.CommitmentConfirmed) {
+			status = "processed"
+		}
+		var memo any
+		if r.fixture != nil {
+			if r.fixtureMemo != nil {
+				memo = *r.fixtureMemo
+			}
+		} else {
+			memo = rpcMemo(r.memos)
+		}
+		errv := r.err
+		if r.fixture != nil {
+			errv = r.fixtureErr
+		}
+		out = append(out, map[string]any{"blockTime": r.blockTime, "confirmationStatus": status, "err": errv, "memo": memo, "signature": r.sig.String(), "slot": r.slot})
+	}
+	return out, nil
+}
+
+func (c *Chain) rpcGetSignatureStatuses(p []json.RawMessage) (any, *rpcError) {
+	if e := need(p, 1); e != nil {
+		return nil, e
+	}
+	var strs []string
+	if json.Unmarshal(p[0], &strs) != nil {
+		return nil, invalidParams("Invalid params: invalid type: expected a sequence.")
+	}
+	if len(strs) > 256 {
+		return nil, invalidParams("Too many inputs provided; max 256")
+	}
+	if _, e := parseConfig(p, 1); e != nil {
+		return nil, e
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	conf := c.commitSlotLocked(rpc.CommitmentConfirmed)
+	fin := c.commitSlotLocked(rpc.CommitmentFinalized)
+	vals := make([]any, len(strs))
+	for i, s := range strs {
+		b, err := base58.Decode(s)
+		if err != nil || len(b) != 64 {
+			return nil, invalidParams("Invalid param: Invalid")
+		}
+		r, ok := c.txs[solana.SignatureFromBytes(b)]
+		if !ok || r.dropped || (r.fixture == nil && r.entry != nil) {
+			continue
+		}
+		if r.fixture != nil {
+			vals[i] = map[string]any{"confirmationStatus": "finalized", "confirmations": nil, "err": r.fixtureErr, "slot": r.slot, "status": status(r.fixtureErr)}
+			continue
+		}
+		st := map[string]any{"err": r.err, "slot": r.slot, "status": status(r.err)}
+		switch {
+		case r.slot <= fin:
+			st["confirmationStatus"], st["confirmations"] = "finalized", nil
+		case r.slot <= conf:
+			st["confirmationStatus"], st["confirmations"] = "confirmed", c.slot-r.slot
+		default:
+			st["confirmationStatus"], st["confirmations"] = "processed", 0
+		}
+		vals[i] = st
+	}
+	return withCtx(c.ctx(c.slot), vals), nil
+}
+
+func status(err any) map[string]any {
+	if err == nil {
+		return map[string]any{"Ok": nil}
+	}
+	return map[string]any{"Err": err}
+}
+
+func (c *Chain) rpcToken(method string, p []json.RawMessage) (any, *rpcError) {
+	if e := need(p, 1); e != nil {
+		return nil, e
+	}
+	pk, e := parsePubkey(p[0])
+	if e != nil {
+		return nil, e
+	}
+	cfgIdx := 1
+	var filter commonConfig
+	if method == "getTokenAccountsByOwner" {
+		if e := need(p, 2); e != nil {
+			return nil, e
+		}
+		if json.Unmarshal(p[1], &filter) != nil || (filter.Mint == "") == (filter.ProgramID == "") {
+			return nil, invalidParams("Invalid params: data did not match any variant of untagged enum RpcTokenAccountsFilter.")
+		}
+		cfgIdx = 2
+	}
+	cfg, e := parseConfig(p, cfgIdx)
+	if e != nil {
+		return nil, e
+	}
+	if e := checkEncoding(cfg.Encoding); e != nil {
+		return nil, e
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	s := c.commitSlotLocked(cfg.Commitment)
+	if e := checkMin(cfg, s); e != nil {
+		return nil, e
+	}
+	a := c.accountAtLocked(pk, s)
+	switch method {
+	case "getTokenSupply":
+		var ms mintState
+		ok := false
+		if a != nil && isTokenProgram(a.Owner) {
+			ms, ok = decodeMint(a.Data)
+		}
+		if !ok {
+			return nil, invalidParams("Invalid param: not a Token mint")
+		}
+		return withCtx(c.ctx(s), uiTokenAmount(ms.supply, ms.decimals, false)), nil
+	case "getTokenAccountBalance":
+		var ts tokenState
+		ok := false
+		if a != nil && isTokenProgram(a.Owner) {
+			ts, ok = decodeToken(a.Data)
+		}
+		if !ok {
+			return nil, invalidParams("Invalid param: not a Token account")
+		}
+		return withCtx(c.ctx(s), uiTokenAmount(ts.amount, c.decimalsLocked(ts.mint, s), false)), nil
+	case "getTokenLargestAccounts":
+		if a == nil || !isTokenProgram(a.Owner) {
+			return nil, invalidParams("Invalid param: not a Token mint")
+		}
+		ms, ok := decodeMint(a.Data)
+		if !ok {
+			return nil, invalidParams("Invalid param: not a Token mint")
+		}
+		type holder struct {
+			pk  solana.PublicKey
+			amt uint64
+		}
+		var hs []holder
+		for k := range c.accounts {
+			ta := c.accountAtLocked(k, s)
+			if ta == nil || ta.Owner != a.Owner {
+				continue
+			}
+			if t, ok := decodeToken(ta.Data); ok && t.mint == pk {
+				hs = append(hs, holder{k, t.amount})
+			}
+		}
+		sort.Slice(hs, func(i, j int) bool {
+			if hs[i].amt != hs[j].amt {
+				return hs[i].amt > hs[j].amt
+			}
+			return hs[i].pk.String() < hs[j].pk.String()
+		})
+		if len(hs) > 20 {
+			hs = hs[:20]
+		}
+		out := make([]any, len(hs))
+		for i, h := range hs {
+			m := uiTokenAmount(h.amt, ms.decimals, false)
+			m["address"] = h.pk.String()
+			out[i] = m
+		}
+		return withCtx(c.ctx(s), out), nil
+	case "getTokenAccountsByOwner":
+		var mint, prog solana.PublicKey
+		var err error
+		if filter.Mint != "" {
+			if mint, err = solana.PublicKeyFromBase58(filter.Mint); err != nil {
+				return nil, invalidParams("Invalid param: Invalid")
+			}
+			ma := c.accountAtLocked(mint, s)
+			if ma == nil || !isTokenProgram(ma.Owner) {
+				return nil, invalidParams("Invalid param: could not find mint")
+			}
+			prog = ma.Owner
+		} else {
+			if prog, err = solana.PublicKeyFromBase58(filter.ProgramID); err != nil {
+				return nil, invalidParams("Invalid param: Invalid")
+			}
+			if !isTokenProgram(prog) {
+				return nil, invalidParams("Invalid param: unrecognized Token program id")
+			}
+		}
+		out := []any{}
+		for _, k := range c.sortedKeysLocked() {
+			ta := c.accountAtLocked(k, s)
+			if ta == nil || ta.Owner != prog {
+				continue
+			}
+			if t, ok := decodeToken(ta.Data); ok && t.owner == pk && (mint.IsZero() || t.mint == mint) {
+				out = append(out, map[string]any{"pubkey": k.String(), "account": c.renderAccountLocked(k, ta, cfg.Encoding, cfg.DataSlice)})
+			}
+		}
+		return withCtx(c.ctx(s), out), nil
+	case "getProgramAccounts":
+		filters, e := parseFilters(cfg.Filters)
+		if e != nil {
+			return nil, e
+		}
+		out := []any{}
+		for _, k := range c.sortedKeysLocked() {
+			ta := c.accountAtLocked(k, s)
+			if ta == nil || ta.Owner != pk {
+				continue
+			}
+			match := true
+			for _, f := range filters {
+				if !f(ta.Data) {
+					match = false
+					break
+				}
+			}
+			if match {
+				out = append(out, map[string]any{"pubkey": k.String(), "account": c.renderAccountLocked(k, ta, cfg.Encoding, cfg.DataSlice)})
+			}
+		}
+		if cfg.WithContext {
+			return withCtx(c.ctx(s), out), nil
+		}
+		return out, nil
+	}
+	return nil, &rpcError{Code: -32601, Message: "Method not found"}
+}
+
+func (c *Chain) decimalsLocked(mint solana.PublicKey, s uint64) uint8 {
+	if ma := c.accountAtLocked(mint, s); ma != nil {
+		if ms, ok := decodeMint(ma.Data); ok {
+			return ms.decimals
+		}
+	}
+	return 0
+}
+
+func (c *Chain) sortedKeysLocked() []solana.PublicKey {
+	keys := make([]solana.PublicKey, 0, len(c.accounts))
+	for k := range c.accounts {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return bytes.Compare(keys[i][:], keys[j][:]) < 0 })
+	return keys
+}
+
+func parseFilters(raw []json.RawMessage) ([]func([]byte) bool, *rpcError) {
+	if len(raw) > 4 {
+		return nil, invalidParams("Too many filters provided; max 4")
+	}
+	var out []func([]byte) bool
+	for _, r := range raw {
+		var f struct {
+			DataSize *int `json:"dataSize"`
+			Memcmp   *struct {
+				Offset   int    `json:"offset"`
+				Bytes    string `json:"bytes"`
+				Encoding string `json:"encoding"`
+			} `json:"memcmp"`
+		}
+		if err := json.Unmarshal(r, &f); err != nil || (f.DataSize == nil && f.Memcmp == nil) {
+			return nil, invalidParams("Invalid params: data did not match any variant of untagged enum RpcFilterType.")
+		}
+		if f.DataSize != nil {
+			n := *f.DataSize
+			out = append(out, func(d []byte) bool { return len(d) == n })
+			continue
+		}
+		m := f.Memcmp
+		var want []byte
+		var err error
+		switch m.Encoding {
+		case "", "base58":
+			want, err = base58.Decode(m.Bytes)
+		case "base64":
+			want, err = base64.StdEncoding.DecodeString(m.Bytes)
+		default:
+			err = io.ErrUnexpectedEOF
+		}
+		if err != nil || len(want) > 128 {
+			return nil, invalidParams("Invalid param: Encoded binary (base 58) data should be less than 129 bytes")
+		}
+		off := m.Offset
+		out = append(out, func(d []byte) bool { return off+len(want) <= len(d) && bytes.Equal(d[off:off+len(want)], want) })
+	}
+	return out, nil
+}
