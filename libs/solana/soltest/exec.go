@@ -20,7 +20,7 @@ import (
 //	    performs an inner System transfer from → to.
 //	[1] + u64 LE amount:   accounts [source token account (writable), destination token account
 //	    (writable), authority (signer), token program]; performs an inner SPL Transfer.
-var RelayProgramID = solana.MustPublicKeyFromBase58("Re1ay1111111111111111111111111111111111111")
+var RelayProgramID = solana.MustPublicKeyFromBase58("Re1ay11111111111111111111111111111111111111")
 
 var memoV1 = solana.MustPublicKeyFromBase58("Memo1UhkJRfHyvLMcVucJwxXeuD728EqVDDwQDxFMNo")
 
