@@ -8,7 +8,8 @@
 //     followed by `.` and one or more digits, with at most `decimals`
 //     fraction digits, and a value that fits uint64 base units. Everything
 //     else (signs, exponents, commas, whitespace, ".5", "5.", leading zeros
-//     such as "01", NaN/Inf, hex, non-ASCII digits, overflow) is rejected
+//     such as "01", NaN/Inf, hex, non-ASCII digits, overflow, input over
+//     320 bytes) is rejected
 //     with a *ParseError that says why. Zero is accepted; callers decide
 //     whether zero is allowed.
 //   - FormatUnits returns the canonical form: no exponent, no sign, no

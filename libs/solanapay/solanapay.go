@@ -20,6 +20,10 @@
 //   - Parse(r.URI()) returns r exactly for every valid r (References nil
 //     when empty).
 //
+// TransactionRequest.URI writes solana:<link>, percent-encoding the whole
+// link when it holds '?', '#' or '%' (the spec requires an encoded query);
+// only absolute https links that net/url renders unchanged are accepted.
+//
 // Parse policy: it accepts what the spec allows and what wallets read.
 // Unknown parameters are ignored (the spec adds parameters over time and
 // @solana/pay ignores them); a repeated single-valued parameter (amount,
