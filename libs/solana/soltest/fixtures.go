@@ -15,6 +15,7 @@ import (
 // fixtureSet is the recorded mainnet data served when Config.LoadFixtures is set.
 type fixtureSet struct {
 	rentEpoch map[solana.PublicKey]json.Number
+	noSpace   map[solana.PublicKey]bool // recorded by a node too old to report "space"
 }
 
 // fixtureAccounts names the address of each recorded getAccountInfo/getBalance response
@@ -77,7 +78,7 @@ func compact(b []byte) []byte {
 // loadFixtures installs the recorded accounts, transactions and signature lists as finalized
 // genesis history. The caller holds no lock; the chain is not yet shared.
 func loadFixtures(c *Chain) *fixtureSet {
-	fs := &fixtureSet{rentEpoch: map[solana.PublicKey]json.Number{}}
+	fs := &fixtureSet{rentEpoch: map[solana.PublicKey]json.Number{}, noSpace: map[solana.PublicKey]bool{}}
 	for name, addr := range fixtureAccounts {
 		pk := solana.MustPublicKeyFromBase58(addr)
 		res := unwrapResult(fixtures.Solana(name))
@@ -102,6 +103,9 @@ func loadFixtures(c *Chain) *fixtureSet {
 		}
 		c.setAccountLocked(pk, a, 0)
 		fs.rentEpoch[pk] = re
+		if !strings.Contains(string(r.Value), `"space"`) {
+			fs.noSpace[pk] = true
+		}
 	}
 	var recs []*txRecord
 	bySig := map[solana.Signature]*txRecord{}

@@ -43,6 +43,9 @@ func (c *Chain) renderAccountLocked(pk solana.PublicKey, a *Account, encoding st
 		"rentEpoch":  rentEpoch,
 		"space":      len(a.Data),
 	}
+	if c.fixtures != nil && c.fixtures.noSpace[pk] {
+		delete(out, "space")
+	}
 	switch encoding {
 	case "jsonParsed":
 		if ds == nil {

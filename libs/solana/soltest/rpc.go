@@ -387,6 +387,16 @@ func (c *Chain) call(method string, p []json.RawMessage) (any, *rpcError) {
 			return nil, &rpcError{Code: -32603, Message: "Internal error"}
 		}
 		return sig.String(), nil
+	case "getBlock":
+		// The simulator keeps no blocks; it answers like a node whose ledger lacks the slot.
+		if e := need(p, 1); e != nil {
+			return nil, e
+		}
+		var slot uint64
+		if json.Unmarshal(p[0], &slot) != nil {
+			return nil, invalidParams("Invalid params: invalid type: expected u64.")
+		}
+		return nil, &rpcError{Code: -32009, Message: "Slot " + strconv.FormatUint(slot, 10) + " was skipped, or missing in long-term storage"}
 	case "sendTransaction":
 		return c.rpcSendTransaction(p)
 	case "getTransaction":
