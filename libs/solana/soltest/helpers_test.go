@@ -82,3 +82,7 @@ func waitCalls(t testing.TB, s *soltest.Server, method string, n int64) {
 	// by waiting on a round trip on the same socket ordering (slot subscription).
 	time.Sleep(20 * time.Millisecond)
 }
+
+func ctxWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), d)
+}
