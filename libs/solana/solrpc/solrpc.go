@@ -141,6 +141,8 @@ type Error struct {
 	// RPC is the JSON-RPC error of the last response, nil when there was none.
 	RPC *jsonrpc.RPCError
 	Err error
+	// Canceled is the caller's context error when the call gave up because ctx ended.
+	Canceled error
 }
 
 func (e *Error) Error() string {
@@ -150,16 +152,26 @@ func (e *Error) Error() string {
 	case e.HTTPStatus != 0:
 		return fmt.Sprintf("solrpc %s: http %d: %v (after %d attempts)", e.Method, e.HTTPStatus, e.Err, e.Attempts)
 	}
+	if e.Err == nil {
+		return fmt.Sprintf("solrpc %s: %v (after %d attempts)", e.Method, e.Canceled, e.Attempts)
+	}
 	return fmt.Sprintf("solrpc %s: %v (after %d attempts)", e.Method, e.Err, e.Attempts)
 }
 
 // Unwrap exposes the JSON-RPC error (so errors.As(err, **jsonrpc.RPCError) works as with the
-// plain solana-go client) or the transport error.
-func (e *Error) Unwrap() error {
+// plain solana-go client), the transport error and the caller's context error.
+func (e *Error) Unwrap() []error {
+	var out []error
 	if e.RPC != nil {
-		return e.RPC
+		out = append(out, e.RPC)
 	}
-	return e.Err
+	if e.Err != nil {
+		out = append(out, e.Err)
+	}
+	if e.Canceled != nil {
+		out = append(out, e.Canceled)
+	}
+	return out
 }
 
 // Code returns the JSON-RPC error code carried by err, if any.
@@ -343,10 +355,10 @@ func (t *transport) do(ctx context.Context, method string, body []byte, decode d
 	for attempt := 1; ; attempt++ {
 		if err := t.wait(ctx); err != nil {
 			if last != nil {
-				last.Err = errors.Join(ctx.Err(), last.Err)
+				last.Canceled = err
 				return nil, last
 			}
-			return nil, &Error{Method: method, Attempts: attempt - 1, Err: err}
+			return nil, &Error{Method: method, Attempts: attempt - 1, Err: err, Canceled: ctx.Err()}
 		}
 		start := time.Now()
 		result, retryAfter, outcome, cerr := t.attempt(ctx, method, body, decode)
@@ -376,7 +388,7 @@ func (t *transport) do(ctx context.Context, method string, body []byte, decode d
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			last.Err = errors.Join(ctx.Err(), last.Err)
+			last.Canceled = ctx.Err()
 			return nil, last
 		case <-timer.C:
 		}
