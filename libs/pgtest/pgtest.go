@@ -1,6 +1,7 @@
 // Package pgtest gives each test its own fresh database on a real PostgreSQL server, dropped when
-// the test ends. The server is TEST_DATABASE_URL when set (the caller reads the environment and
-// passes it in), else postgres://postgres@127.0.0.1:5432/postgres.
+// the test ends. The server is the admin URL the caller passes, else TEST_DATABASE_URL, else
+// postgres://postgres@127.0.0.1:5432/postgres. It is test-only code: reading TEST_DATABASE_URL
+// here is what lets `make test` point every package at a private throwaway server.
 package pgtest
 
 import (
@@ -9,6 +10,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +27,7 @@ const DefaultAdminURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=dis
 func NewDatabase(t testing.TB, adminURL string) string {
 	t.Helper()
 	if adminURL == "" {
-		adminURL = DefaultAdminURL
+		adminURL = AdminURL()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -41,6 +43,14 @@ func NewDatabase(t testing.TB, adminURL string) string {
 		}
 	})
 	return dbURL
+}
+
+// AdminURL returns TEST_DATABASE_URL when set, else DefaultAdminURL.
+func AdminURL() string {
+	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
+		return u
+	}
+	return DefaultAdminURL
 }
 
 // Create makes a new, empty database named "<prefix>_<random>" and returns its name and URL.

@@ -2,7 +2,6 @@ package pgtest_test
 
 import (
 	"context"
-	"os"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -15,7 +14,7 @@ func TestParallelTestsGetSeparateDatabases(t *testing.T) {
 	for _, tc := range []string{"a", "b"} {
 		t.Run(tc, func(t *testing.T) {
 			t.Parallel()
-			url := pgtest.NewDatabase(t, os.Getenv("TEST_DATABASE_URL"))
+			url := pgtest.NewDatabase(t, "")
 			ctx := context.Background()
 			conn, err := pgx.Connect(ctx, url)
 			if err != nil {
@@ -52,7 +51,7 @@ func TestParallelTestsGetSeparateDatabases(t *testing.T) {
 func TestDatabaseIsDroppedAfterTheTest(t *testing.T) {
 	var name string
 	t.Run("inner", func(t *testing.T) {
-		url := pgtest.NewDatabase(t, os.Getenv("TEST_DATABASE_URL"))
+		url := pgtest.NewDatabase(t, "")
 		conn, err := pgx.Connect(context.Background(), url)
 		if err != nil {
 			t.Fatal(err)
@@ -62,11 +61,7 @@ func TestDatabaseIsDroppedAfterTheTest(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	admin := os.Getenv("TEST_DATABASE_URL")
-	if admin == "" {
-		admin = pgtest.DefaultAdminURL
-	}
-	conn, err := pgx.Connect(context.Background(), admin)
+	conn, err := pgx.Connect(context.Background(), pgtest.AdminURL())
 	if err != nil {
 		t.Fatal(err)
 	}
