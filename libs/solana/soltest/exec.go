@@ -99,7 +99,7 @@ func (e *rpcError) Error() string { return strconv.Itoa(e.Code) + ": " + e.Messa
 // ixError is an instruction failure: a string such as "InvalidAccountData" or {"Custom": n}.
 type ixError struct{ v any }
 
-func custom(n int) *ixError { return &ixError{map[string]any{"Custom": n}} }
+func custom(n int) *ixError    { return &ixError{map[string]any{"Custom": n}} }
 func ixe(name string) *ixError { return &ixError{name} }
 
 func (e *ixError) logText() string {

@@ -221,7 +221,9 @@ func (c *Chain) ctx(slot uint64) map[string]any {
 	return map[string]any{"apiVersion": apiVersion, "slot": slot}
 }
 
-func withCtx(ctx map[string]any, v any) map[string]any { return map[string]any{"context": ctx, "value": v} }
+func withCtx(ctx map[string]any, v any) map[string]any {
+	return map[string]any{"context": ctx, "value": v}
+}
 
 // call dispatches one JSON-RPC method.
 func (c *Chain) call(method string, p []json.RawMessage) (any, *rpcError) {

@@ -138,7 +138,7 @@ func newTokenAccountData(mint, owner solana.PublicKey, program solana.PublicKey)
 	d := make([]byte, n)
 	tokenState{mint: mint, owner: owner, state: 1}.encodeInto(d)
 	if n == 170 {
-		d[165] = 2                              // AccountType::Account
+		d[165] = 2                                // AccountType::Account
 		binary.LittleEndian.PutUint16(d[166:], 7) // ExtensionType::ImmutableOwner, length 0
 	}
 	return d
