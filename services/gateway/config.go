@@ -1,10 +1,16 @@
 package gateway
 
 import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
 	"github.com/solcrowd/backend/libs/config"
 )
 
 // Config is the gateway service's whole configuration, read from the environment (and .env).
+// services/gateway/README.md documents every variable.
 type Config struct {
 	config.Common
 	// OpsAddr serves /healthz, /readyz and /metrics.
@@ -13,6 +19,35 @@ type Config struct {
 	HTTPAddr string `env:"HTTP_ADDR" envDefault:":8000"`
 	// AdminAPIKey guards the operator endpoints (PATCH/DELETE); empty disables them.
 	AdminAPIKey config.Secret `env:"ADMIN_API_KEY"`
+
+	// CORSOrigins lists the browser origins allowed to call the REST API ("*" allows any).
+	CORSOrigins []string `env:"CORS_ORIGINS" envSeparator:"," envDefault:"*"`
+	// WSAllowedOrigins lists the origins allowed to open /ws ("*" allows any). Requests without an
+	// Origin header (non-browser clients) are always allowed.
+	WSAllowedOrigins []string `env:"WS_ALLOWED_ORIGINS" envSeparator:"," envDefault:"*"`
+	// WSSendQueue bounds the messages queued for one WebSocket client; a client whose queue is
+	// full is disconnected.
+	WSSendQueue int `env:"WS_SEND_QUEUE" envDefault:"256"`
+	// WSMaxMessageBytes bounds one message a client may send.
+	WSMaxMessageBytes int64 `env:"WS_MAX_MESSAGE_BYTES" envDefault:"4096"`
+	// WSPingInterval is how often the server pings; a client silent for two intervals is dropped.
+	WSPingInterval time.Duration `env:"WS_PING_INTERVAL" envDefault:"20s"`
+	// WSWriteTimeout bounds one write to a client.
+	WSWriteTimeout time.Duration `env:"WS_WRITE_TIMEOUT" envDefault:"5s"`
+	// RateLimitWritesPerMin is the number of write requests (POST/PATCH/DELETE) one client IP may
+	// make per minute (burst of the same size); 0 disables the limit.
+	RateLimitWritesPerMin int `env:"RATE_LIMIT_WRITES_PER_MIN" envDefault:"30"`
+	// MaxBodyBytes bounds a request body.
+	MaxBodyBytes int64 `env:"MAX_BODY_BYTES" envDefault:"65536"`
+	// TrustedProxies lists proxy addresses/CIDRs whose X-Forwarded-For is believed when finding
+	// the client IP; empty trusts none.
+	TrustedProxies []string `env:"TRUSTED_PROXIES" envSeparator:","`
+	// RequestTimeout bounds each call from the gateway to a backend service.
+	RequestTimeout time.Duration `env:"REQUEST_TIMEOUT" envDefault:"5s"`
+	// PublicBaseURL is the externally visible base URL (used in docs links); empty means relative.
+	PublicBaseURL string `env:"PUBLIC_BASE_URL"`
+	// QRLabel is the Solana Pay label shown by wallets.
+	QRLabel string `env:"QR_LABEL" envDefault:"SolCrowd"`
 
 	// Version is stamped into the binary at build time; it is not read from the environment.
 	Version string `env:"-"`
@@ -25,5 +60,41 @@ func LoadConfig(vars map[string]string) (Config, error) {
 	if err := config.Parse(&cfg, vars); err != nil {
 		return cfg, err
 	}
+	switch {
+	case cfg.WSSendQueue < 1 || cfg.WSSendQueue > 1<<16:
+		return cfg, fmt.Errorf("config: WS_SEND_QUEUE: must be between 1 and 65536")
+	case cfg.WSMaxMessageBytes < 256:
+		return cfg, fmt.Errorf("config: WS_MAX_MESSAGE_BYTES: must be at least 256")
+	case cfg.WSPingInterval < 10*time.Millisecond:
+		return cfg, fmt.Errorf("config: WS_PING_INTERVAL: must be at least 10ms")
+	case cfg.WSWriteTimeout <= 0:
+		return cfg, fmt.Errorf("config: WS_WRITE_TIMEOUT: must be positive")
+	case cfg.RateLimitWritesPerMin < 0:
+		return cfg, fmt.Errorf("config: RATE_LIMIT_WRITES_PER_MIN: must not be negative")
+	case cfg.MaxBodyBytes < 1024:
+		return cfg, fmt.Errorf("config: MAX_BODY_BYTES: must be at least 1024")
+	case cfg.RequestTimeout <= 0:
+		return cfg, fmt.Errorf("config: REQUEST_TIMEOUT: must be positive")
+	}
+	if cfg.PublicBaseURL != "" {
+		u, err := url.Parse(cfg.PublicBaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return cfg, fmt.Errorf("config: PUBLIC_BASE_URL: must be an absolute http(s) URL")
+		}
+		cfg.PublicBaseURL = strings.TrimRight(cfg.PublicBaseURL, "/")
+	}
+	cfg.CORSOrigins = trimAll(cfg.CORSOrigins)
+	cfg.WSAllowedOrigins = trimAll(cfg.WSAllowedOrigins)
+	cfg.TrustedProxies = trimAll(cfg.TrustedProxies)
 	return cfg, nil
+}
+
+func trimAll(in []string) []string {
+	out := in[:0]
+	for _, s := range in {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
