@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/solcrowd/backend/libs/apperr"
 	"github.com/solcrowd/backend/libs/events"
 	"github.com/solcrowd/backend/services/campaign/campaigns"
@@ -176,7 +177,7 @@ func (s *Store) Create(ctx context.Context, nc campaigns.NewCampaign) (events.Ca
 		out = c
 		return emit(tx, events.CampaignCreated, c, "", now)
 	})
-	if errors.Is(err, gorm.ErrDuplicatedKey) {
+	if isUniqueViolation(err) {
 		// A concurrent create with the same key won, or the mint already has an open campaign.
 		if nc.IdempotencyKey != "" {
 			if c, ok, kerr := s.byIdempotencyKey(ctx, nc); ok || kerr != nil {
@@ -462,4 +463,10 @@ func (s *Store) RefreshToken(ctx context.Context, t events.TokenInfo) (bool, err
 		return false, translate(res.Error, "token")
 	}
 	return res.RowsAffected > 0, nil
+}
+
+// isUniqueViolation reports a unique-constraint violation, translated by gorm or raw from pgx.
+func isUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.Is(err, gorm.ErrDuplicatedKey) || (errors.As(err, &pgErr) && pgErr.Code == "23505")
 }

@@ -182,9 +182,15 @@ func translate(err error, what string) error {
 	case errors.Is(err, gorm.ErrCheckConstraintViolated), errors.Is(err, gorm.ErrForeignKeyViolated):
 		return &apperr.Error{Code: apperr.Invalid, Message: what + " breaks a database rule"}
 	}
+	// Raw statements reach us untranslated by gorm: classify by SQLSTATE.
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22") { // data exception, e.g. numeric overflow
-		return &apperr.Error{Code: apperr.Invalid, Message: what + " has a value out of range"}
+	if errors.As(err, &pgErr) {
+		switch {
+		case pgErr.Code == "23514", pgErr.Code == "23503":
+			return &apperr.Error{Code: apperr.Invalid, Message: what + " breaks a database rule"}
+		case strings.HasPrefix(pgErr.Code, "22"): // data exception, e.g. numeric overflow
+			return &apperr.Error{Code: apperr.Invalid, Message: what + " has a value out of range"}
+		}
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
