@@ -391,3 +391,7 @@ func (c *Chain) CreateLookupTable(addrs []solana.PublicKey) solana.PublicKey {
 
 // rentExempt is Solana's rent-exempt minimum for an account of n data bytes.
 func rentExempt(n int) uint64 { return uint64(128+n) * 3480 * 2 }
+
+// Subscriptions returns how many PubSub subscriptions are live, so tests can wait (poll with a
+// deadline) until a client under test has subscribed before producing traffic.
+func (c *Chain) Subscriptions() int { return c.hub.count() }

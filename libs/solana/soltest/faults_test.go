@@ -100,13 +100,14 @@ func TestFaultDropConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitCalls(t, s, "slotSubscribe", 1)
+	waitSubs(t, s, 1)
 	if n := s.Faults().DropConnections(); n != 1 {
 		t.Fatalf("dropped %d", n)
 	}
 	if _, err := sub.Recv(ctxT(t)); err == nil {
 		t.Fatal("subscription survived a dropped connection")
 	}
+	waitSubs(t, s, 0)
 	// New connections work afterwards.
 	w2, err := ws.Connect(ctxT(t), s.WSURL)
 	if err != nil {
@@ -117,7 +118,7 @@ func TestFaultDropConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitCalls(t, s, "slotSubscribe", 2)
+	waitSubs(t, s, 1)
 	s.Advance(1)
 	if n, err := sub2.Recv(ctxT(t)); err != nil || n.Slot != s.Slot(rpc.CommitmentProcessed) {
 		t.Fatalf("slot notification %+v %v", n, err)
@@ -183,7 +184,7 @@ func TestFaultSkipNotificationsLeavesBackfill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitCalls(t, s, "logsSubscribe", 1)
+	waitSubs(t, s, 1)
 	skipped := signTx(t, []solana.Instruction{transferIx(payer.PublicKey(), dest, 1_000_000)}, s.LatestBlockhash(), payer)
 	s.Faults().SkipNotifications(skipped.Signatures[0])
 	if _, err := s.Submit(skipped); err != nil {
@@ -237,7 +238,7 @@ func TestFaultForkDrop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitCalls(t, s, "signatureSubscribe", 1)
+	waitSubs(t, s, 1)
 	sig, err := s.Submit(tx)
 	if err != nil {
 		t.Fatal(err)

@@ -67,20 +67,17 @@ func clients(t testing.TB, s *soltest.Server) (*rpc.Client, *ws.Client) {
 	return cl, w
 }
 
-// waitSubscribed polls until the server has answered the subscribe request, since solana-go's
-// subscribe returns before the server's reply arrives.
-func waitCalls(t testing.TB, s *soltest.Server, method string, n int64) {
+// waitSubs polls (with a deadline) until the server holds n live subscriptions; solana-go's
+// subscribe methods return before the server has registered the subscription.
+func waitSubs(t testing.TB, s *soltest.Server, n int) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
-	for s.Calls()[method] < n {
+	for s.Subscriptions() != n {
 		if time.Now().After(deadline) {
-			t.Fatalf("server saw %d %s calls, want %d", s.Calls()[method], method, n)
+			t.Fatalf("server holds %d subscriptions, want %d", s.Subscriptions(), n)
 		}
-		time.Sleep(2 * time.Millisecond)
+		time.Sleep(time.Millisecond)
 	}
-	// The reply is queued right after counting; give the reply frame a moment to be written
-	// by waiting on a round trip on the same socket ordering (slot subscription).
-	time.Sleep(20 * time.Millisecond)
 }
 
 func ctxWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {

@@ -132,7 +132,6 @@ func (h *hub) txEventsLocked(r *txRecord, cm rpc.CommitmentType) []event {
 			evs = append(evs, event{s.conn, notification("signatureNotification", res, s.id)})
 			delete(subs, id)
 			delete(h.subs, id)
-			s.conn.forget(id)
 		}
 		if len(subs) == 0 {
 			delete(h.sigs, r.sig)
@@ -201,11 +200,14 @@ func (h *hub) publish(evs []event) {
 	}
 }
 
-func (h *hub) add(s *sub) uint64 {
+// add registers a subscription and queues the subscribe response (request id reqID) under the
+// hub lock, so that no notification for it can be queued before the response.
+func (h *hub) add(s *sub, reqID json.RawMessage) uint64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.nextID++
 	s.id = h.nextID
+	s.conn.enqueue(resultFrame(reqID, s.id))
 	h.subs[s.id] = s
 	switch s.kind {
 	case "logs":
@@ -281,6 +283,13 @@ func (h *hub) removeLocked(s *sub) {
 	}
 }
 
+// count returns the number of live subscriptions.
+func (h *hub) count() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.subs)
+}
+
 func (h *hub) register(c *wsConn) {
 	h.mu.Lock()
 	h.conns[c] = struct{}{}
@@ -348,8 +357,7 @@ func (h *hub) replay(method string, result json.RawMessage, logs []string) int {
 			for id, s := range m {
 				evs = append(evs, event{s.conn, notification(method, result, s.id)})
 				delete(h.subs, id)
-				s.conn.forget(id)
-			}
+				}
 			delete(h.sigs, sig)
 		}
 	}

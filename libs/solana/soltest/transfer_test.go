@@ -24,7 +24,7 @@ func TestLegacyTransferEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitCalls(t, s, "logsSubscribe", 2)
+	waitSubs(t, s, 2)
 
 	bh, err := cl.GetLatestBlockhash(ctx, rpc.CommitmentProcessed)
 	if err != nil {
@@ -35,7 +35,7 @@ func TestLegacyTransferEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitCalls(t, s, "signatureSubscribe", 1)
+	waitSubs(t, s, 3)
 	sig, err := cl.SendTransactionWithOpts(ctx, tx, rpc.TransactionOpts{SkipPreflight: false})
 	if err != nil {
 		t.Fatal(err)

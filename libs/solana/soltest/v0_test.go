@@ -22,7 +22,7 @@ func TestV0TransferWithLookupTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitCalls(t, s, "logsSubscribe", 1)
+	waitSubs(t, s, 1)
 	tx := signTx(t, []solana.Instruction{transferIx(payer.PublicKey(), dest, 1_000_000)}, s.LatestBlockhash(), payer,
 		solana.TransactionAddressTables(map[solana.PublicKey]solana.PublicKeySlice{table: {solana.SystemProgramID, dest}}))
 	if !tx.Message.IsVersioned() || len(tx.Message.AddressTableLookups) != 1 {
@@ -32,7 +32,7 @@ func TestV0TransferWithLookupTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitCalls(t, s, "signatureSubscribe", 1)
+	waitSubs(t, s, 2)
 	raw, _ := tx.MarshalBinary()
 	sig, err := cl.SendRawTransactionWithOpts(ctx, raw, rpc.TransactionOpts{Encoding: solana.EncodingBase64})
 	if err != nil {

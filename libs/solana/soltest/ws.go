@@ -21,8 +21,6 @@ type wsConn struct {
 	send   chan []byte
 	done   chan struct{}
 	once   sync.Once
-	mu     sync.Mutex
-	subIDs map[uint64]struct{}
 }
 
 var upgrader = websocket.Upgrader{
@@ -35,7 +33,7 @@ func (c *Chain) serveWS(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	conn := &wsConn{h: c.hub, ws: ws, send: make(chan []byte, wsQueue), done: make(chan struct{}), subIDs: map[uint64]struct{}{}}
+	conn := &wsConn{h: c.hub, ws: ws, send: make(chan []byte, wsQueue), done: make(chan struct{})}
 	ws.SetPingHandler(func(data string) error {
 		if c.faults.isSilent() {
 			return nil // a silent socket does not answer pings
@@ -65,12 +63,6 @@ func (w *wsConn) close() {
 		close(w.done)
 		w.ws.Close()
 	})
-}
-
-func (w *wsConn) forget(id uint64) {
-	w.mu.Lock()
-	delete(w.subIDs, id)
-	w.mu.Unlock()
 }
 
 func (w *wsConn) writer() {
@@ -128,20 +120,15 @@ func (c *Chain) handleWS(w *wsConn, msg []byte) {
 		w.enqueue(errorFrame(req.ID, rerr))
 		return
 	}
-	w.enqueue(resultFrame(req.ID, res))
-	if s, ok := res.(immediate); ok {
-		s.after()
+	if _, done := res.(responded); done {
+		return
 	}
+	w.enqueue(resultFrame(req.ID, res))
 }
 
-// immediate is a subscription id whose notification must follow the subscribe response (a
-// signatureSubscribe for a transaction already at the requested commitment).
-type immediate struct {
-	id    uint64
-	after func()
-}
-
-func (i immediate) MarshalJSON() ([]byte, error) { return json.Marshal(i.id) }
+// responded marks a request whose response was already queued (subscriptions, whose response
+// must precede their first notification).
+type responded struct{}
 
 type subConfig struct {
 	Commitment rpc.CommitmentType `json:"commitment"`
@@ -163,11 +150,7 @@ func (c *Chain) wsMethod(w *wsConn, req wsRequest) (any, *rpcError) {
 	p := req.Params
 	subscribe := func(s *sub) uint64 {
 		s.conn = w
-		id := c.hub.add(s)
-		w.mu.Lock()
-		w.subIDs[id] = struct{}{}
-		w.mu.Unlock()
-		return id
+		return c.hub.add(s, req.ID)
 	}
 	isSub := len(req.Method) > 9 && req.Method[len(req.Method)-9:] == "Subscribe"
 	if isSub && c.faults.subscribeDisabled() {
@@ -205,7 +188,8 @@ func (c *Chain) wsMethod(w *wsConn, req wsRequest) (any, *rpcError) {
 			}
 			s.key = pk
 		}
-		return subscribe(s), nil
+		subscribe(s)
+		return responded{}, nil
 	case "accountSubscribe":
 		if len(p) < 1 {
 			return nil, invalidParams("Invalid params: invalid length 0, expected at least 1 element")
@@ -221,7 +205,8 @@ func (c *Chain) wsMethod(w *wsConn, req wsRequest) (any, *rpcError) {
 		if cfg.Encoding == "" {
 			cfg.Encoding = "base58"
 		}
-		return subscribe(&sub{kind: "account", key: pk, cm: cfg.Commitment, encoding: cfg.Encoding}), nil
+		subscribe(&sub{kind: "account", key: pk, cm: cfg.Commitment, encoding: cfg.Encoding})
+		return responded{}, nil
 	case "signatureSubscribe":
 		if len(p) < 1 {
 			return nil, invalidParams("Invalid params: invalid length 0, expected at least 1 element")
@@ -237,19 +222,18 @@ func (c *Chain) wsMethod(w *wsConn, req wsRequest) (any, *rpcError) {
 		// Subscribe and check under the chain lock so that a transaction reaching the commitment
 		// concurrently is notified exactly once.
 		c.mu.RLock()
-		id := subscribe(&sub{kind: "signature", sig: sig, cm: cfg.Commitment})
+		subscribe(&sub{kind: "signature", sig: sig, cm: cfg.Commitment})
 		r, ok := c.txs[sig]
 		var evs []event
 		if ok && !r.dropped && r.fixture == nil && r.slot <= c.commitSlotLocked(cfg.Commitment) {
 			evs = c.hub.txEventsLocked(r, cfg.Commitment)
 		}
 		c.mu.RUnlock()
-		if len(evs) > 0 {
-			return immediate{id: id, after: func() { c.hub.publish(evs) }}, nil
-		}
-		return id, nil
+		c.hub.publish(evs)
+		return responded{}, nil
 	case "slotSubscribe":
-		return subscribe(&sub{kind: "slot"}), nil
+		subscribe(&sub{kind: "slot"})
+		return responded{}, nil
 	case "logsUnsubscribe", "accountUnsubscribe", "signatureUnsubscribe", "slotUnsubscribe":
 		if len(p) < 1 {
 			return nil, invalidParams("Invalid params: invalid length 0, expected 1 element")
@@ -262,7 +246,6 @@ func (c *Chain) wsMethod(w *wsConn, req wsRequest) (any, *rpcError) {
 		if !c.hub.remove(w, id, kind) {
 			return nil, invalidParams("Invalid subscription id.")
 		}
-		w.forget(id)
 		return true, nil
 	}
 	return nil, &rpcError{Code: -32601, Message: "Method not found"}
