@@ -23,13 +23,14 @@ if [ -n "${TEST_DATABASE_URL:-}" ] && pg_answers "$TEST_DATABASE_URL"; then
 fi
 
 DEFAULT_URL="postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-if pg_answers "$DEFAULT_URL"; then
+# PG_PRIVATE=1 skips the local server and always starts the private one (used to test this script).
+if [ "${PG_PRIVATE:-0}" != 1 ] && pg_answers "$DEFAULT_URL"; then
   export TEST_DATABASE_URL="$DEFAULT_URL"
   echo "postgres: using the local server on 127.0.0.1:5432"
   return 0 2>/dev/null || exit 0
 fi
 
-if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ] && [ "$(id -u)" = 0 ]; then
+if [ "${PG_PRIVATE:-0}" != 1 ] && command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ] && [ "$(id -u)" = 0 ]; then
   for v in $(ls /etc/postgresql 2>/dev/null); do
     pg_ctlcluster --skip-systemctl-redirect "$v" main start >/dev/null 2>&1 || true
   done
