@@ -5,6 +5,7 @@
 package api
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/solcrowd/backend/libs/apperr"
 	"github.com/solcrowd/backend/libs/observe"
+	"github.com/solcrowd/backend/services/gateway/fanout"
 )
 
 // Options configure the REST API.
@@ -28,8 +30,13 @@ type Options struct {
 	Log                   *slog.Logger
 	Health                *observe.Health      // /readyz checks; nil means none
 	Registry              *prometheus.Registry // /metrics and the request metrics; nil disables both
-	WebSocket             http.Handler         // mounted at GET /ws when not nil
+	WebSocket             WebSocket            // mounted at GET /ws when not nil
 	Now                   func() time.Time     // the clock; time.Now when nil
+}
+
+// WebSocket serves /ws. Errors before the upgrade are answered through the error middleware.
+type WebSocket interface {
+	ServeWS(w http.ResponseWriter, r *http.Request) error
 }
 
 // Server holds the handlers' dependencies.
@@ -111,7 +118,14 @@ func New(b *Backend, o Options) (*gin.Engine, error) {
 		r.GET("/metrics", gin.WrapH(h))
 	}
 	if o.WebSocket != nil {
-		r.GET("/ws", gin.WrapH(o.WebSocket))
+		r.GET("/ws", func(c *gin.Context) {
+			if err := o.WebSocket.ServeWS(c.Writer, c.Request); err != nil {
+				if errors.Is(err, fanout.ErrOriginNotAllowed) {
+					err = withStatus(http.StatusForbidden, fanout.ErrOriginNotAllowed)
+				}
+				fail(c, err)
+			}
+		})
 	}
 	return r, nil
 }

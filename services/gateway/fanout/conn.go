@@ -1,0 +1,451 @@
+package fanout
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/solcrowd/backend/libs/apperr"
+	"github.com/solcrowd/backend/libs/events"
+)
+
+// ErrOriginNotAllowed is returned by ServeWS for a browser origin outside the allow-list.
+var ErrOriginNotAllowed = apperr.New(apperr.Unauthorized, "this origin may not open the WebSocket")
+
+// Close codes the server uses besides the standard ones.
+const (
+	CloseSlowConsumer = 4008 // the send queue was full
+)
+
+// streams whose events can be replayed.
+var replayable = []string{events.StreamCampaigns, events.StreamContributions}
+
+// client is one WebSocket connection.
+type client struct {
+	h    *Hub
+	conn *websocket.Conn
+	send chan []byte
+
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// channels is guarded by h.mu.
+	channels map[string]struct{}
+
+	mu        sync.Mutex
+	closed    bool
+	closeCode int
+	closeText string
+	last      map[string]uint64   // per stream: newest seq delivered (or resumed after)
+	replaying map[string]bool     // per stream: a replay is running; live events wait in pending
+	pending   map[string][]pended // per stream: live events held during a replay
+	replays   sync.WaitGroup
+}
+
+type pended struct {
+	seq    uint64
+	frames [][]byte
+}
+
+// ServeWS upgrades the request and serves the connection until it ends. Errors before the
+// upgrade (a refused origin, a request that is not a WebSocket handshake) are returned for the
+// caller to answer; after the upgrade it returns nil.
+func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) error {
+	if origin := r.Header.Get("Origin"); origin != "" && !slices.Contains(h.o.AllowedOrigins, "*") && !slices.Contains(h.o.AllowedOrigins, origin) {
+		return ErrOriginNotAllowed
+	}
+	if !websocket.IsWebSocketUpgrade(r) {
+		return apperr.InvalidField("Upgrade", "this endpoint only speaks WebSocket")
+	}
+	up := websocket.Upgrader{
+		ReadBufferSize:  1024,
+		WriteBufferSize: 4096,
+		CheckOrigin:     func(*http.Request) bool { return true }, // checked above
+		Error:           func(http.ResponseWriter, *http.Request, int, error) {},
+	}
+	conn, err := up.Upgrade(w, r, nil)
+	if err != nil {
+		return nil // the upgrader already answered the handshake failure
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &client{
+		h: h, conn: conn, send: make(chan []byte, h.o.SendQueue),
+		ctx: ctx, cancel: cancel,
+		channels:  map[string]struct{}{},
+		last:      map[string]uint64{},
+		replaying: map[string]bool{},
+		pending:   map[string][]pended{},
+	}
+	if !h.register(c) {
+		_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
+		_ = conn.Close()
+		cancel()
+		return nil
+	}
+	defer h.conns.Done()
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		c.writeLoop()
+	}()
+	c.readLoop()
+	c.evict("client gone", websocket.CloseNormalClosure, "")
+	<-writerDone
+	c.replays.Wait()
+	h.unregister(c)
+	return nil
+}
+
+// evict ends the connection: the writer sends a close frame (bounded by the write timeout) and
+// closes the socket, which ends the reader. It never blocks and never takes the hub lock, so the
+// hub may call it while dispatching.
+func (c *client) evict(reason string, code int, text string) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	c.closeCode, c.closeText = code, text
+	c.pending = nil
+	c.mu.Unlock()
+	if reason != "client gone" {
+		c.h.mEvictions.WithLabelValues(reason).Inc()
+		c.h.log.Debug("websocket disconnected by server", "reason", reason)
+	}
+	c.cancel()
+}
+
+// enqueue queues a frame without blocking; a full queue evicts the client. Callers hold c.mu.
+func (c *client) enqueueLocked(b []byte) bool {
+	if c.closed {
+		return false
+	}
+	select {
+	case c.send <- b:
+		return true
+	default:
+		c.mu.Unlock()
+		c.evict("slow consumer", CloseSlowConsumer, "send queue full: read faster or subscribe to fewer channels")
+		c.mu.Lock()
+		return false
+	}
+}
+
+// control queues an ack or error frame.
+func (c *client) control(v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.enqueueLocked(b)
+}
+
+// live delivers a live event (or a prices snapshot entry) of stream at seq: held back while the
+// stream replays, dropped when already delivered, queued otherwise.
+func (c *client) live(stream string, seq uint64, frames [][]byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	if c.replaying[stream] {
+		if len(c.pending[stream]) >= c.h.o.SendQueue*4 {
+			c.mu.Unlock()
+			c.evict("slow consumer", CloseSlowConsumer, "too many events while replaying")
+			c.mu.Lock()
+			return
+		}
+		c.pending[stream] = append(c.pending[stream], pended{seq: seq, frames: frames})
+		return
+	}
+	if seq <= c.last[stream] {
+		return
+	}
+	for _, f := range frames {
+		if !c.enqueueLocked(f) {
+			return
+		}
+	}
+	c.last[stream] = seq
+}
+
+func (c *client) writeLoop() {
+	ping := time.NewTicker(c.h.o.PingInterval)
+	defer ping.Stop()
+	defer c.conn.Close()
+	for {
+		select {
+		case <-c.ctx.Done():
+			c.mu.Lock()
+			code, text := c.closeCode, c.closeText
+			c.mu.Unlock()
+			if code == 0 {
+				code = websocket.CloseNormalClosure
+			}
+			_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(min(c.h.o.WriteTimeout, time.Second)))
+			return
+		case b := <-c.send:
+			_ = c.conn.SetWriteDeadline(time.Now().Add(c.h.o.WriteTimeout))
+			if err := c.conn.WriteMessage(websocket.TextMessage, b); err != nil {
+				c.evict("write failed", websocket.CloseAbnormalClosure, "")
+				return
+			}
+		case <-ping.C:
+			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.h.o.WriteTimeout)); err != nil {
+				c.evict("ping failed", websocket.CloseAbnormalClosure, "")
+				return
+			}
+		}
+	}
+}
+
+func (c *client) readLoop() {
+	c.conn.SetReadLimit(c.h.o.MaxMessageBytes)
+	alive := func() { _ = c.conn.SetReadDeadline(time.Now().Add(2 * c.h.o.PingInterval)) }
+	alive()
+	c.conn.SetPongHandler(func(string) error { alive(); return nil })
+	for {
+		typ, data, err := c.conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		alive()
+		if typ != websocket.TextMessage {
+			c.control(errorFrame{Type: "error", Code: CodeBadMessage, Message: "send JSON text messages"})
+			continue
+		}
+		c.handle(data)
+	}
+}
+
+func (c *client) handle(data []byte) {
+	var m clientMsg
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil || dec.More() {
+		c.control(errorFrame{Type: "error", Code: CodeBadMessage, Message: "a message is one JSON object with type, channels, since and id"})
+		return
+	}
+	switch m.Type {
+	case "ping":
+		c.control(map[string]string{"type": "pong", "id": m.ID})
+	case "subscribe":
+		c.subscribe(m)
+	case "unsubscribe":
+		for _, ch := range m.Channels {
+			if !checkChannel(ch) {
+				c.control(errorFrame{Type: "error", Code: CodeBadChannel, Message: "unknown channel", ID: m.ID, Channel: truncate(ch)})
+				return
+			}
+		}
+		c.h.unsubscribe(c, m.Channels)
+		c.ack("unsubscribe", m.ID)
+	default:
+		c.control(errorFrame{Type: "error", Code: CodeUnknownType, Message: "type must be subscribe, unsubscribe or ping", ID: m.ID})
+	}
+}
+
+func truncate(s string) string {
+	if len(s) > 80 {
+		return s[:80]
+	}
+	return s
+}
+
+func (c *client) ack(action, id string) {
+	c.mu.Lock()
+	seq := make(map[string]uint64, len(c.last))
+	for k, v := range c.last {
+		seq[k] = v
+	}
+	c.mu.Unlock()
+	c.control(ackFrame{Type: "ack", Action: action, ID: id, Channels: c.h.channelList(c), Seq: seq})
+}
+
+func (c *client) subscribe(m clientMsg) {
+	if len(m.Channels) == 0 {
+		c.control(errorFrame{Type: "error", Code: CodeBadChannel, Message: "channels must name at least one channel", ID: m.ID})
+		return
+	}
+	for _, ch := range m.Channels {
+		if !checkChannel(ch) {
+			c.control(errorFrame{Type: "error", Code: CodeBadChannel, Message: "unknown channel; use prices, campaigns, campaign:<id> or escrow:<address>", ID: m.ID, Channel: truncate(ch)})
+			return
+		}
+	}
+	if len(c.h.channelList(c))+len(m.Channels) > c.h.o.MaxChannels {
+		c.control(errorFrame{Type: "error", Code: CodeTooManyChannels, Message: fmt.Sprintf("at most %d channels per connection", c.h.o.MaxChannels), ID: m.ID})
+		return
+	}
+	// Validate since before changing anything.
+	c.mu.Lock()
+	for st := range m.Since {
+		if st != events.StreamCampaigns && st != events.StreamContributions && st != StreamPrices {
+			c.mu.Unlock()
+			c.control(errorFrame{Type: "error", Code: CodeBadSince, Message: "since keys are CAMPAIGNS, CONTRIBUTIONS and PRICES", ID: m.ID, Stream: truncate(st)})
+			return
+		}
+		if c.last[st] != 0 || c.replaying[st] {
+			c.mu.Unlock()
+			c.control(errorFrame{Type: "error", Code: CodeBadSince, Message: "since is only accepted before this connection has delivered events of that stream", ID: m.ID, Stream: st})
+			return
+		}
+	}
+	var replay []string
+	for _, st := range replayable {
+		if n, ok := m.Since[st]; ok && n > 0 {
+			c.last[st] = n
+			c.replaying[st] = true
+			replay = append(replay, st)
+		}
+	}
+	if n := m.Since[StreamPrices]; n > 0 {
+		c.last[StreamPrices] = n
+	}
+	c.mu.Unlock()
+
+	c.h.subscribe(c, m.Channels, m.Since[StreamPrices])
+	c.ack("subscribe", m.ID)
+	for _, st := range replay {
+		c.replays.Add(1)
+		go func() {
+			defer c.replays.Done()
+			c.replay(st, m.ID)
+		}()
+	}
+}
+
+// replay sends the stored events of stream after the client's resume point up to the stream's
+// last sequence at the time of the call, on the client's channels, then releases the live
+// events held meanwhile. Replay frames wait for room in the queue (bounded by the write
+// timeout) instead of evicting at once, since the backlog is expected.
+func (c *client) replay(stream, id string) {
+	c.mu.Lock()
+	from := c.last[stream] + 1
+	c.mu.Unlock()
+	err := c.replayRange(stream, from, id)
+	if err != nil && c.ctx.Err() == nil {
+		c.h.log.Warn("fanout: replay failed", "stream", stream, "err", err)
+		c.control(errorFrame{Type: "error", Code: CodeReplayFailed, Message: "could not replay missed events; resubscribe on a new connection", ID: id, Stream: stream})
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	held := c.pending[stream]
+	c.pending[stream] = nil
+	c.replaying[stream] = false
+	for _, p := range held {
+		if p.seq <= c.last[stream] {
+			continue
+		}
+		for _, f := range p.frames {
+			if !c.enqueueLocked(f) {
+				return
+			}
+		}
+		c.last[stream] = p.seq
+	}
+}
+
+func (c *client) replayRange(stream string, from uint64, id string) error {
+	ctx, cancel := context.WithTimeout(c.ctx, time.Minute)
+	defer cancel()
+	st, err := c.h.js.Stream(ctx, stream)
+	if err != nil {
+		return err
+	}
+	state := st.CachedInfo().State
+	last := state.LastSeq
+	if from > last {
+		return nil
+	}
+	if state.Msgs == 0 || from < state.FirstSeq {
+		c.control(errorFrame{Type: "error", Code: CodeReplayTruncated, Message: fmt.Sprintf("events before seq %d are no longer stored", state.FirstSeq), ID: id, Stream: stream})
+		from = max(from, state.FirstSeq)
+	}
+	if last-from+1 > uint64(c.h.o.ReplayLimit) {
+		newFrom := last - uint64(c.h.o.ReplayLimit) + 1
+		c.control(errorFrame{Type: "error", Code: CodeReplayTruncated, Message: fmt.Sprintf("only the last %d events are replayed; events before seq %d are skipped", c.h.o.ReplayLimit, newFrom), ID: id, Stream: stream})
+		from = newFrom
+	}
+	if state.Msgs == 0 || from > last {
+		return nil
+	}
+	c.h.log.Debug("fanout: replaying", "stream", stream, "from", from, "to", last)
+	cons, err := c.h.js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:   from,
+	})
+	if err != nil {
+		return err
+	}
+	it, err := cons.Messages()
+	if err != nil {
+		return err
+	}
+	defer it.Stop()
+	for {
+		msg, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			return err
+		}
+		md, err := msg.Metadata()
+		if err != nil {
+			return err
+		}
+		seq := md.Sequence.Stream
+		if seq > last {
+			return nil
+		}
+		if err := c.replayOne(stream, seq, msg.Subject(), msg.Data()); err != nil {
+			return err
+		}
+		if seq == last {
+			return nil
+		}
+	}
+}
+
+func (c *client) replayOne(stream string, seq uint64, subject string, data []byte) error {
+	chs, fr := frames(stream, seq, subject, data)
+	c.h.mu.RLock()
+	var out [][]byte
+	for _, ch := range chs {
+		if _, ok := c.channels[ch]; ok {
+			out = append(out, fr[ch])
+		}
+	}
+	c.h.mu.RUnlock()
+	for _, f := range out {
+		t := time.NewTimer(2 * c.h.o.WriteTimeout)
+		select {
+		case c.send <- f:
+			t.Stop()
+		case <-c.ctx.Done():
+			t.Stop()
+			return c.ctx.Err()
+		case <-t.C:
+			c.evict("slow consumer", CloseSlowConsumer, "send queue full during replay")
+			return errors.New("client too slow during replay")
+		}
+	}
+	c.mu.Lock()
+	if seq > c.last[stream] {
+		c.last[stream] = seq
+	}
+	c.mu.Unlock()
+	return nil
+}
