@@ -10,8 +10,8 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
 	"github.com/gagliardetto/solana-go/rpc/jsonrpc"
-	"github.com/solcrowd/backend/libs/solana/soltest"
 	"github.com/solcrowd/backend/libs/solana/solrpc"
+	"github.com/solcrowd/backend/libs/solana/soltest"
 )
 
 type recorder struct {

@@ -107,8 +107,8 @@ var goldens = map[string]golden{
 		watch: txparse.Watch{Escrows: set("G8PrkEwmVx3kt3rXBin5o1bdDC1cvz7oBnXbHksNg7R4", "5tDsFnGDNvosPizMhtmGkhhjFheiCmUBM7rLZdcNkz2b",
 			"2xKofw1wK2CVMVUssGTv3G5pVrUALAR9r8J9zZnwtrUG", "CzcUkjjimSCHSCnCapqsbrkpvKzVbgWfDHchBYmzG8sB", "GbjDdmd9vXByvWgpQVz1T797KR97vh4ve5SnfM7QmrZ",
 			"xhFVzB2pXQGUtR5JEiyrXWQ7xBCjUS4wjt5huRkFYkG", "BK88xwbcYRTxpez67p7R6uDRk4ecHtZLHvBnNXNYwBLs")},
-		sig:    "376DxeSPgG1ynjpGFLLx5xFTTkVmQ54MmUcTuopKyEQXWQCu9PRzUZ2EijYi4YZq4eAPpRDdoQHzy59bfuNndLX4",
-		slot:   83929593, blockTime: 1624358424, version: "legacy",
+		sig:  "376DxeSPgG1ynjpGFLLx5xFTTkVmQ54MmUcTuopKyEQXWQCu9PRzUZ2EijYi4YZq4eAPpRDdoQHzy59bfuNndLX4",
+		slot: 83929593, blockTime: 1624358424, version: "legacy",
 		failed: true,
 		// Only the fee moved: the fee payer's delta is exactly −fee.
 		consistent: []string{"G8PrkEwmVx3kt3rXBin5o1bdDC1cvz7oBnXbHksNg7R4", "5tDsFnGDNvosPizMhtmGkhhjFheiCmUBM7rLZdcNkz2b"},
