@@ -101,7 +101,9 @@ func TestRealPaymentsOfEveryShape(t *testing.T) {
 	check("memo first", memoFirst, 1, func(c events.Contribution) bool {
 		return c.Memo == "thanks; after" && c.TransferIndex == 3 && c.CampaignID == "camp-a"
 	})
-	check("cpi", cpi, 1, func(c events.Contribution) bool { return c.TransferIndex == 1 && c.Amount == 4_000_000 && c.Payer == pk.String() })
+	check("cpi", cpi, 1, func(c events.Contribution) bool {
+		return c.TransferIndex == 1 && c.Amount == 4_000_000 && c.Payer == pk.String()
+	})
 	check("spl", spl, 1, func(c events.Contribution) bool {
 		return c.Mint == mint.String() && c.TokenAccount == ata.String() && c.Escrow == a.String() && c.Amount == 1_234_567 && c.Decimals == 6 && c.CampaignID == "camp-a"
 	})
