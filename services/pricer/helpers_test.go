@@ -106,7 +106,7 @@ func pricesKV(t *testing.T) (jetstream.KeyValue, *bus.Conn, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	if err := conn.EnsureTopology(ctx, bus.Topology{Memory: true}); err != nil {
+	if err := conn.EnsureTopology(ctx, bus.Topology{}); err != nil {
 		t.Fatal(err)
 	}
 	kv, err := conn.KV(ctx, "PRICES")
