@@ -69,7 +69,9 @@ func TestSOLPricesSourceOrder(t *testing.T) {
 	s := chain(t)
 	cg := newUpstream(t, 200, fixtures.Market("coingecko-simple-price-solana.json"))
 	jup := newUpstream(t, 200, fixtures.Market("jupiter-price-v3-docs-example.json"))
-	mk := func(name string) *market.Client { return market.NewClient(market.ClientConfig{Name: name, Timeout: time.Second}) }
+	mk := func(name string) *market.Client {
+		return market.NewClient(market.ClientConfig{Name: name, Timeout: time.Second})
+	}
 	gecko := market.CoinGecko{Client: mk("coingecko"), BaseURL: cg.URL}
 	jupiter := market.Jupiter{Client: mk("jupiter"), URL: jup.URL, APIKey: "k"}
 	// Pyth is stale by the real clock (the recording is from 2026-08), so the next source answers.
