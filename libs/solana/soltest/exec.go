@@ -201,8 +201,8 @@ func (x *execCtx) consume(n uint64) {
 // failing transaction lands as failed and pays its fee. Transactions that can never land (bad
 // blockhash, unknown fee payer) are dropped silently without preflight, as on Solana, unless
 // strict is set (Submit), which reports them.
-func (c *Chain) sendRaw(raw []byte, preflight, strict bool) (solana.Signature, *rpcError) {
-	tx, err := solana.TransactionFromBytes(raw)
+func (c *Chain) sendRaw(raw []byte, preflight, strict bool) (sig solana.Signature, rerr *rpcError) {
+	tx, err := decodeTx(raw)
 	if err != nil {
 		return solana.Signature{}, &rpcError{Code: -32602, Message: "invalid transaction: failed to deserialize solana_sdk::transaction::versioned::VersionedTransaction: " + err.Error()}
 	}
@@ -219,21 +219,37 @@ func (c *Chain) sendRaw(raw []byte, preflight, strict bool) (solana.Signature, *
 			return solana.Signature{}, &rpcError{Code: -32003, Message: "Transaction signature verification failure"}
 		}
 	}
-	sig := tx.Signatures[0]
+	sig = tx.Signatures[0]
 
 	c.mu.Lock()
-	rec, rerr := c.executeLocked(tx, raw, preflight)
-	if rerr != nil {
+	rec, rej := c.executeLocked(tx, raw, preflight)
+	if rej != nil {
 		c.mu.Unlock()
-		if rerr.dropSilently && !preflight && !strict {
+		c.log.Debug("soltest: transaction not landed", "signature", sig, "code", rej.rpc.Code, "message", rej.rpc.Message)
+		if rej.dropSilently && !preflight && !strict {
 			return sig, nil
 		}
-		return sig, rerr.rpc
+		return sig, rej.rpc
 	}
 	evs := c.recordLocked(rec)
 	c.mu.Unlock()
 	c.hub.publish(evs)
 	return sig, nil
+}
+
+// decodeTx parses wire bytes; the decoder is third-party code fed untrusted input, so a panic in
+// it is turned into an error rather than taking the simulator down.
+func decodeTx(raw []byte) (tx *solana.Transaction, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			tx, err = nil, fmt.Errorf("malformed transaction: %v", r)
+		}
+	}()
+	tx, err = solana.TransactionFromBytes(raw)
+	if err == nil && len(tx.Signatures) == 0 {
+		err = errors.New("no signatures")
+	}
+	return tx, err
 }
 
 type rejectErr struct {

@@ -130,8 +130,14 @@ func (c *Chain) writeRateLimited(w http.ResponseWriter, id json.RawMessage, mode
 	w.Write(frame)
 }
 
-func (c *Chain) handleOne(raw []byte) []byte {
+func (c *Chain) handleOne(raw []byte) (out []byte) {
 	var req rpcRequest
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("soltest: panic in JSON-RPC handler", "method", req.Method, "panic", r)
+			out = errorFrame(req.ID, &rpcError{Code: -32603, Message: "Internal error"})
+		}
+	}()
 	if err := json.Unmarshal(raw, &req); err != nil {
 		var probe map[string]json.RawMessage
 		if json.Unmarshal(raw, &probe) != nil {
@@ -175,6 +181,9 @@ func parseConfig(p []json.RawMessage, i int) (commonConfig, *rpcError) {
 		if err := json.Unmarshal(p[i], &cfg); err != nil {
 			return cfg, invalidParams("Invalid params: " + err.Error() + ".")
 		}
+	}
+	if ds := cfg.DataSlice; ds != nil && (ds.Offset < 0 || ds.Length < 0) {
+		return cfg, invalidParams("Invalid params: invalid value: integer, expected usize.")
 	}
 	switch cfg.Commitment {
 	case "", rpc.CommitmentProcessed, rpc.CommitmentConfirmed, rpc.CommitmentFinalized, "recent", "single", "singleGossip", "root", "max":

@@ -46,10 +46,7 @@ func Start(cfg Config, addr string) (*Server, error) {
 	hostPort := ln.Addr().String()
 	s.URL = "http://" + hostPort
 	s.WSURL = "ws://" + hostPort
-	mux := http.NewServeMux()
-	mux.HandleFunc("/control/", c.serveControl)
-	mux.HandleFunc("/", c.serveRPC)
-	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s.srv = &http.Server{Handler: Handler(c), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		defer close(s.done)
 		_ = s.srv.Serve(ln)
@@ -197,4 +194,13 @@ func (c *Chain) serveControl(w http.ResponseWriter, r *http.Request) {
 	default:
 		fail(http.StatusNotFound, "unknown control path "+path)
 	}
+}
+
+// Handler returns the chain's HTTP handler (JSON-RPC, PubSub upgrade and /control/), for
+// mounting in another server or driving with net/http/httptest.
+func Handler(c *Chain) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/control/", c.serveControl)
+	mux.HandleFunc("/", c.serveRPC)
+	return mux
 }

@@ -106,6 +106,12 @@ type wsRequest struct {
 
 func (c *Chain) handleWS(w *wsConn, msg []byte) {
 	var req wsRequest
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("soltest: panic in PubSub handler", "method", req.Method, "panic", r)
+			w.enqueue(errorFrame(req.ID, &rpcError{Code: -32603, Message: "Internal error"}))
+		}
+	}()
 	if err := json.Unmarshal(msg, &req); err != nil {
 		w.enqueue(errorFrame(nil, &rpcError{Code: -32700, Message: "Parse error"}))
 		return
