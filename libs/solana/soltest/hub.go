@@ -357,7 +357,7 @@ func (h *hub) replay(method string, result json.RawMessage, logs []string) int {
 			for id, s := range m {
 				evs = append(evs, event{s.conn, notification(method, result, s.id)})
 				delete(h.subs, id)
-				}
+			}
 			delete(h.sigs, sig)
 		}
 	}

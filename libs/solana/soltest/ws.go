@@ -16,11 +16,11 @@ import (
 const wsQueue = 16384
 
 type wsConn struct {
-	h      *hub
-	ws     *websocket.Conn
-	send   chan []byte
-	done   chan struct{}
-	once   sync.Once
+	h    *hub
+	ws   *websocket.Conn
+	send chan []byte
+	done chan struct{}
+	once sync.Once
 }
 
 var upgrader = websocket.Upgrader{
