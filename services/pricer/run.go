@@ -46,6 +46,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 
 	svc := NewService(cfg, log)
+	svc.metrics = newMetrics(reg)
+	svc.SOL.metrics = svc.metrics
 	svc.KV = kv
 	svc.WatchList = func(ctx context.Context) ([]string, error) {
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)

@@ -33,6 +33,8 @@ type Service struct {
 	MaxTracked   int
 	Now          func() time.Time
 
+	metrics *metrics
+
 	mu        sync.Mutex
 	published map[string]string // key → last value written, so unchanged values are not rewritten
 }
@@ -54,6 +56,7 @@ func (s *Service) SOLPrice(ctx context.Context, _ events.SOLPriceRequest) (event
 // TokenInfo is the token info endpoint.
 func (s *Service) TokenInfo(ctx context.Context, req events.TokenInfoRequest) (events.TokenInfo, error) {
 	info, err := s.Tokens.Info(ctx, req.Mint, req.Refresh)
+	s.metrics.tokenRequest(err)
 	if err != nil {
 		return events.TokenInfo{}, err
 	}
@@ -151,6 +154,7 @@ func (s *Service) publish(ctx context.Context, key string, v any) {
 		s.Log.Warn("publish price entry", "key", key, "err", err)
 		return
 	}
+	s.metrics.kvWrite()
 	s.mu.Lock()
 	s.published[key] = string(data)
 	s.mu.Unlock()

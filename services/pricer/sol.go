@@ -83,6 +83,7 @@ type SOLPrices struct {
 	sources []SOLSource
 	log     *slog.Logger
 	flight  singleflight.Group
+	metrics *metrics
 
 	mu   sync.Mutex
 	last *events.SOLPrice
@@ -125,6 +126,7 @@ func (s *SOLPrices) refresh(ctx context.Context) (events.SOLPrice, error) {
 		}
 		if err != nil {
 			errs = append(errs, err)
+			s.metrics.sourceFailed(src.Name())
 			s.log.Warn("sol price source failed", "source", src.Name(), "err", err)
 			continue
 		}
@@ -132,6 +134,7 @@ func (s *SOLPrices) refresh(ctx context.Context) (events.SOLPrice, error) {
 		s.mu.Lock()
 		s.last = &p
 		s.mu.Unlock()
+		s.metrics.solPrice(false)
 		return p, nil
 	}
 	s.mu.Lock()
@@ -140,6 +143,7 @@ func (s *SOLPrices) refresh(ctx context.Context) (events.SOLPrice, error) {
 		return events.SOLPrice{}, apperr.NotFoundf("no SOL price available yet")
 	}
 	s.last.Stale = true
+	s.metrics.solPrice(true)
 	s.log.Warn("every sol price source failed; keeping the last value as stale", "errs", errors.Join(errs...), "usd", s.last.USD, "updated_at", s.last.UpdatedAt)
 	return *s.last, nil
 }

@@ -66,6 +66,11 @@ func (d DexScreener) Token(ctx context.Context, mint string) (p Pair, found bool
 	if err != nil {
 		return Pair{}, false, fmt.Errorf("dexscreener: %w", err)
 	}
+	return choosePair(pairs, mint)
+}
+
+// choosePair picks the pair whose base token is mint with the deepest liquidity.
+func choosePair(pairs []dexPair, mint string) (p Pair, found bool, err error) {
 	best, bestLiq := -1, ""
 	for i, dp := range pairs {
 		if dp.BaseToken.Address != mint || (dp.ChainID != "" && dp.ChainID != "solana") {

@@ -283,3 +283,29 @@ func FuzzDecimal(f *testing.F) {
 }
 
 func jsonNumber(s string) any { return json.Number(s) }
+
+// FuzzDexScreenerPairs feeds arbitrary bodies to the pair decoder and chooser: no panic, and a
+// chosen pair always has a positive price and non-negative figures.
+func FuzzDexScreenerPairs(f *testing.F) {
+	f.Add(fixtures.Market("dexscreener-tokens-v1-solana-wsol.json"))
+	f.Add([]byte(`[{"baseToken":{"address":"` + WrappedSOLMint + `"},"priceUsd":"0.5","liquidity":{"usd":-1},"marketCap":"x","volume":{"h24":1e3}}]`))
+	f.Add([]byte(`{"pairs":null}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		pairs, err := decodePairs(body)
+		if err != nil {
+			return
+		}
+		p, found, err := choosePair(pairs, WrappedSOLMint)
+		if err != nil || !found {
+			return
+		}
+		if _, err := Positive(p.PriceUSD); err != nil {
+			t.Fatalf("chosen price %q", p.PriceUSD)
+		}
+		for _, v := range []string{p.LiquidityUSD, p.MarketCapUSD, p.Volume24hUSD} {
+			if strings.HasPrefix(v, "-") {
+				t.Fatalf("negative figure in %+v", p)
+			}
+		}
+	})
+}
