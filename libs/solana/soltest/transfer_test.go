@@ -100,6 +100,21 @@ func TestLegacyTransferEndToEnd(t *testing.T) {
 	if err != nil || dec.Signatures[0] != sig {
 		t.Fatalf("base64 transaction: %v", err)
 	}
+	tr58, err := cl.GetTransaction(ctx, sig, &rpc.GetTransactionOpts{Encoding: solana.EncodingBase58})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dec58, err := tr58.Transaction.GetTransaction(); err != nil || dec58.Signatures[0] != sig || tr58.Meta.Fee != 5000 {
+		t.Fatalf("base58 transaction: %v", err)
+	}
+	// A signature subscription for an already finalized transaction is answered at once.
+	late, err := w.SignatureSubscribe(sig, rpc.CommitmentFinalized)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := late.Recv(ctx); err != nil || n.Value.Err != nil || n.Context.Slot != tr.Slot {
+		t.Fatalf("late signature notification %+v %v", n, err)
+	}
 	// jsonParsed.
 	ptx, err := cl.GetParsedTransaction(ctx, sig, &rpc.GetParsedTransactionOpts{})
 	if err != nil {
