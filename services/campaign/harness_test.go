@@ -50,6 +50,7 @@ func newHarness(t testing.TB) *harness {
 		"CAMPAIGN_OUTBOX_POLL":        "100ms",
 		"CAMPAIGN_SCHEDULER_INTERVAL": "100ms",
 		"CAMPAIGN_LEDGER_BATCH":       "64",
+		"CAMPAIGN_MAX_GOAL_SOL":       "20000000",
 	})
 	if err != nil {
 		t.Fatal(err)

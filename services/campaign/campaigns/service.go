@@ -316,4 +316,3 @@ func (s *Service) Stats(ctx context.Context, _ events.StatsRequest) (events.Stat
 	}
 	return events.StatsReply{MonitoredCampaigns: open, TotalCampaigns: total, DatabaseOK: true}, nil
 }
-

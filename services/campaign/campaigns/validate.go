@@ -142,4 +142,3 @@ func validID(id string) error {
 	}
 	return nil
 }
-
