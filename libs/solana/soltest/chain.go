@@ -90,6 +90,9 @@ type Chain struct {
 	slotTouch map[uint64]map[solana.PublicKey]struct{}
 	tables    map[solana.PublicKey][]solana.PublicKey
 	fixtures  *fixtureSet
+	seq       uint64 // landing order of transactions
+	// byTokenOwner lists transactions with an SPL transfer into a token account of the key.
+	byTokenOwner map[solana.PublicKey][]*txRecord
 
 	stopClock chan struct{}
 	clockDone chan struct{}
@@ -120,6 +123,8 @@ func New(cfg Config) *Chain {
 		slotTxs:   map[uint64][]*txRecord{},
 		slotTouch: map[uint64]map[solana.PublicKey]struct{}{},
 		tables:    map[solana.PublicKey][]solana.PublicKey{},
+
+		byTokenOwner: map[solana.PublicKey][]*txRecord{},
 	}
 	c.hub = newHub(c)
 	c.faults.drop = c.hub.closeAll

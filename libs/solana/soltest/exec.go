@@ -435,6 +435,8 @@ func (c *Chain) touchLocked(pk solana.PublicKey, s uint64) {
 
 // recordLocked indexes a landed transaction and returns its processed-level notifications.
 func (c *Chain) recordLocked(rec *txRecord) []event {
+	c.seq++
+	rec.seq = c.seq
 	c.txs[rec.sig] = rec
 	seen := make(map[solana.PublicKey]struct{}, len(rec.keys))
 	for _, k := range rec.keys {
@@ -445,6 +447,11 @@ func (c *Chain) recordLocked(rec *txRecord) []event {
 		c.byAddr[k] = append(c.byAddr[k], rec)
 	}
 	c.slotTxs[rec.slot] = append(c.slotTxs[rec.slot], rec)
+	for _, t := range rec.transfers {
+		if !t.toOwner.IsZero() {
+			c.byTokenOwner[t.toOwner] = append(c.byTokenOwner[t.toOwner], rec)
+		}
+	}
 	evs := c.hub.txEventsLocked(rec, rpc.CommitmentProcessed)
 	for pk := range seen {
 		if rec.writable[indexOf(rec.keys, pk)] {

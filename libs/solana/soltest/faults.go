@@ -221,7 +221,11 @@ func (c *Chain) Transfers(escrow solana.PublicKey) []Transfer {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	fin := c.commitSlotLocked("finalized")
-	var out []Transfer
+	type seqTransfer struct {
+		Transfer
+		seq uint64
+	}
+	var out []seqTransfer
 	seen := map[solana.Signature]bool{}
 	collect := func(list []*txRecord) {
 		for _, r := range list {
@@ -231,23 +235,18 @@ func (c *Chain) Transfers(escrow solana.PublicKey) []Transfer {
 			seen[r.sig] = true
 			for _, t := range r.transfers {
 				if (t.mint.IsZero() && t.to == escrow) || (!t.mint.IsZero() && t.toOwner == escrow) {
-					out = append(out, Transfer{Signature: r.sig, From: t.from, To: t.to, Amount: t.amount, Mint: t.mint, Slot: r.slot, Finalized: r.slot <= fin, Inner: t.inner})
+					out = append(out, seqTransfer{Transfer{Signature: r.sig, From: t.from, To: t.to, Amount: t.amount, Mint: t.mint, Slot: r.slot, Finalized: r.slot <= fin, Inner: t.inner}, r.seq})
 				}
 			}
 		}
 	}
 	collect(c.byAddr[escrow])
 	// SPL transfers name the escrow's token accounts, not the escrow itself.
-	for pk, list := range c.byAddr {
-		if pk == escrow {
-			continue
-		}
-		if a := c.currentLocked(pk); a != nil && isTokenProgram(a.Owner) {
-			if t, ok := decodeToken(a.Data); ok && t.owner == escrow {
-				collect(list)
-			}
-		}
+	collect(c.byTokenOwner[escrow])
+	sort.SliceStable(out, func(i, j int) bool { return out[i].seq < out[j].seq })
+	res := make([]Transfer, len(out))
+	for i, t := range out {
+		res[i] = t.Transfer
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Slot < out[j].Slot })
-	return out
+	return res
 }
