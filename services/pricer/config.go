@@ -51,6 +51,7 @@ type Config struct {
 	MetadataTTL    time.Duration `env:"TOKEN_METADATA_TTL" envDefault:"24h"`
 	MarketTTL      time.Duration `env:"TOKEN_MARKET_TTL" envDefault:"30s"`
 	HoldersTTL     time.Duration `env:"TOKEN_HOLDERS_TTL" envDefault:"10m"`
+	NotFoundTTL    time.Duration `env:"TOKEN_NOT_FOUND_TTL" envDefault:"10s"`
 	HoldersEnabled bool          `env:"TOKEN_HOLDERS_ENABLED" envDefault:"false"`
 
 	// Version is stamped into the binary at build time; it is not read from the environment.
@@ -101,7 +102,7 @@ func (c Config) Validate() error {
 	for name, d := range map[string]time.Duration{
 		"PYTH_MAX_AGE": c.PythMaxAge, "UPSTREAM_TIMEOUT": c.UpstreamTimeout, "PRICER_REFRESH_INTERVAL": c.RefreshInterval,
 		"TOKEN_METADATA_TTL": c.MetadataTTL, "TOKEN_MARKET_TTL": c.MarketTTL, "TOKEN_HOLDERS_TTL": c.HoldersTTL,
-		"PRICER_RECENT_WINDOW": c.RecentWindow,
+		"PRICER_RECENT_WINDOW": c.RecentWindow, "TOKEN_NOT_FOUND_TTL": c.NotFoundTTL,
 	} {
 		if d <= 0 {
 			return fmt.Errorf("config: %s: must be positive", name)

@@ -124,7 +124,7 @@ func NewService(cfg Config, log *slog.Logger) *Service {
 	dex := market.DexScreener{Client: client("dexscreener", cfg.DexScreenerRPS, 4<<20), BaseURL: cfg.DexScreenerURL}
 	meta := market.Metadata{Client: client("metadata", cfg.MetadataRPS, cfg.MetadataMaxBytes), Gateway: cfg.IPFSGateway}
 	tokens := NewTokens(rpcc, dex, meta, TokenConfig{
-		MetadataTTL: cfg.MetadataTTL, MarketTTL: cfg.MarketTTL, HoldersTTL: cfg.HoldersTTL,
+		MetadataTTL: cfg.MetadataTTL, MarketTTL: cfg.MarketTTL, HoldersTTL: cfg.HoldersTTL, NotFoundTTL: cfg.NotFoundTTL,
 		Holders: cfg.HoldersEnabled, Timeout: 4 * cfg.UpstreamTimeout,
 	}, log)
 	return &Service{

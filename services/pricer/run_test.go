@@ -125,6 +125,8 @@ func TestRunRequestReply(t *testing.T) {
 	if wsol.PriceUSD != "100.17" || wsol.LiquidityUSD != "14247194.46" {
 		t.Fatalf("kv wsol %+v", wsol)
 	}
+	// Each round refetches the watched mint's market data (TOKEN_MARKET_TTL is 30s, the period 200ms).
+	waitFor(t, "market data refreshed every round", func() bool { return dex.hits.Load() >= 3 })
 	if _, err := kv.Get(ctx, events.KeyToken("EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v")); !errors.Is(err, jetstream.ErrKeyNotFound) {
 		t.Fatalf("cancelled campaign's mint refreshed: %v", err)
 	}

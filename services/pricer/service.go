@@ -65,8 +65,8 @@ func (s *Service) TokenInfo(ctx context.Context, req events.TokenInfoRequest) (e
 }
 
 // Refresh runs one round: SOL, then every tracked mint (open campaigns and recently requested),
-// publishing what changed.
-func (s *Service) Refresh(ctx context.Context) {
+// publishing what changed. Market data older than marketAge is refetched.
+func (s *Service) Refresh(ctx context.Context, marketAge time.Duration) {
 	if p, err := s.SOL.Refresh(ctx); err == nil {
 		s.publish(ctx, events.KeySOLUSD, p)
 	} else if apperr.CodeOf(err) != apperr.NotFound {
@@ -76,7 +76,7 @@ func (s *Service) Refresh(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		info, err := s.Tokens.info(ctx, m, false)
+		info, err := s.Tokens.info(ctx, m, false, min(marketAge, s.Tokens.cfg.MarketTTL))
 		if err != nil {
 			s.Log.Warn("token refresh failed", "mint", m, "err", err)
 			continue
@@ -85,12 +85,13 @@ func (s *Service) Refresh(ctx context.Context) {
 	}
 }
 
-// RunRefresh refreshes at once and then every interval until ctx ends.
+// RunRefresh refreshes at once and then every interval until ctx ends. Market data older than
+// half the interval is refetched each round, so tracked mints are at most one period old.
 func (s *Service) RunRefresh(ctx context.Context, interval time.Duration) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		s.Refresh(ctx)
+		s.Refresh(ctx, interval/2)
 		select {
 		case <-ctx.Done():
 			return nil

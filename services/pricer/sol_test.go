@@ -113,7 +113,7 @@ func TestSOLPriceHostileUpstream(t *testing.T) {
 	// Never fetched (zero, then negative, then garbage): absent, and the endpoint says not_found.
 	for _, body := range []string{`{"solana":{"usd":0}}`, `{"solana":{"usd":-93.1}}`, `{"solana":`, `{"solana":{"usd":"NaN"}}`} {
 		up.set(200, body)
-		svc.Refresh(ctx)
+		svc.Refresh(ctx, time.Minute)
 		if _, err := svc.SOLPrice(ctx, events.SOLPriceRequest{}); !errors.Is(err, apperr.ErrNotFound) {
 			t.Fatalf("%s: SOLPrice err %v, want not_found", body, err)
 		}
@@ -123,7 +123,7 @@ func TestSOLPriceHostileUpstream(t *testing.T) {
 	}
 
 	up.set(200, `{"solana":{"usd":13.96}}`)
-	svc.Refresh(ctx)
+	svc.Refresh(ctx, time.Minute)
 	got, err := svc.SOLPrice(ctx, events.SOLPriceRequest{})
 	if err != nil || got.USD != "13.96" || got.Stale || !got.UpdatedAt.Equal(fetchedAt) {
 		t.Fatalf("good price: %+v %v", got, err)
@@ -147,7 +147,7 @@ func TestSOLPriceHostileUpstream(t *testing.T) {
 	}
 	for i, h := range hostile {
 		h()
-		svc.Refresh(ctx)
+		svc.Refresh(ctx, time.Minute)
 		got, err := svc.SOLPrice(ctx, events.SOLPriceRequest{})
 		if err != nil || got.USD != "13.96" || !got.Stale || !got.UpdatedAt.Equal(fetchedAt.Add(-time.Minute)) {
 			t.Fatalf("hostile %d: %+v %v", i, got, err)
@@ -156,7 +156,7 @@ func TestSOLPriceHostileUpstream(t *testing.T) {
 	// Retry-After is honoured: the next refreshes do not reach the upstream.
 	before := up.hits.Load()
 	up.set(200, `{"solana":{"usd":14}}`)
-	svc.Refresh(ctx)
+	svc.Refresh(ctx, time.Minute)
 	if up.hits.Load() != before {
 		t.Fatal("upstream called inside Retry-After")
 	}

@@ -33,6 +33,9 @@ type TokenConfig struct {
 	MetadataTTL time.Duration // mint, metadata, image, bonding curve
 	MarketTTL   time.Duration // DexScreener figures
 	HoldersTTL  time.Duration
+	// NotFoundTTL remembers that a mint does not exist, so repeated requests for garbage do not
+	// each cost an RPC call; kept short because a mint may be created a moment later.
+	NotFoundTTL time.Duration
 	Holders     bool          // count holders with getProgramAccounts (often disabled on public RPC)
 	Timeout     time.Duration // bounds one whole lookup, whoever asked for it
 	MaxEntries  int           // cache size bound
@@ -49,9 +52,10 @@ type Tokens struct {
 	log    *slog.Logger
 	flight singleflight.Group
 
-	mu     sync.Mutex
-	cache  map[string]*tokenEntry
-	recent map[string]time.Time // mint → last time a client asked for it
+	mu       sync.Mutex
+	cache    map[string]*tokenEntry
+	recent   map[string]time.Time // mint → last time a client asked for it
+	notFound map[string]time.Time // mint → when it was found not to be a mint
 }
 
 type tokenEntry struct {
@@ -75,7 +79,7 @@ func NewTokens(rpc AccountReader, mkt MarketSource, images ImageSource, cfg Toke
 		cfg.MaxEntries = 10000
 	}
 	return &Tokens{rpc: rpc, market: mkt, images: images, cfg: cfg, log: log,
-		cache: map[string]*tokenEntry{}, recent: map[string]time.Time{}}
+		cache: map[string]*tokenEntry{}, recent: map[string]time.Time{}, notFound: map[string]time.Time{}}
 }
 
 // ParseMint validates a mint address from a request; the error names the field "mint".
@@ -92,7 +96,7 @@ func ParseMint(s string) (solana.PublicKey, error) {
 // concurrent callers. An unknown mint or an account that is not a mint is not_found; a chain
 // failure with nothing cached is unavailable.
 func (t *Tokens) Info(ctx context.Context, mint string, refresh bool) (events.TokenInfo, error) {
-	info, err := t.info(ctx, mint, refresh)
+	info, err := t.info(ctx, mint, refresh, t.cfg.MarketTTL)
 	if err == nil {
 		// Only mints that exist are tracked, so a client cannot make the refresh loop chase garbage.
 		t.mu.Lock()
@@ -102,16 +106,24 @@ func (t *Tokens) Info(ctx context.Context, mint string, refresh bool) (events.To
 	return info, err
 }
 
-// info is Info without tracking the mint as recently requested (the refresh loop uses it).
-func (t *Tokens) info(ctx context.Context, mint string, refresh bool) (events.TokenInfo, error) {
+// info is Info without tracking the mint as recently requested, with the market TTL as a
+// parameter: the refresh loop uses a TTL shorter than its period so every round refreshes.
+func (t *Tokens) info(ctx context.Context, mint string, refresh bool, marketTTL time.Duration) (events.TokenInfo, error) {
 	pk, err := ParseMint(mint)
 	if err != nil {
 		return events.TokenInfo{}, err
 	}
 	mint = pk.String()
 	t.mu.Lock()
+	if at, ok := t.notFound[mint]; ok && !refresh {
+		if t.cfg.Now().Sub(at) < t.cfg.NotFoundTTL {
+			t.mu.Unlock()
+			return events.TokenInfo{}, apperr.NotFoundf("%s is not a token mint", mint)
+		}
+		delete(t.notFound, mint)
+	}
 	e := t.cache[mint]
-	if e != nil && !refresh && t.fresh(e) {
+	if e != nil && !refresh && t.fresh(e, marketTTL) {
 		info := e.info
 		t.mu.Unlock()
 		return info, nil
@@ -126,7 +138,7 @@ func (t *Tokens) info(ctx context.Context, mint string, refresh bool) (events.To
 		// The shared lookup must not die with the first caller's context: it serves them all.
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.cfg.Timeout)
 		defer cancel()
-		return t.lookup(lctx, pk, refresh)
+		return t.lookup(lctx, pk, refresh, marketTTL)
 	})
 	select {
 	case <-ctx.Done():
@@ -154,12 +166,12 @@ func (t *Tokens) Recent(since time.Time) []string {
 	return out
 }
 
-func (t *Tokens) fresh(e *tokenEntry) bool {
+func (t *Tokens) fresh(e *tokenEntry, marketTTL time.Duration) bool {
 	now := t.cfg.Now()
 	if e.chainErr || now.Sub(e.chainAt) >= t.cfg.MetadataTTL {
 		return false
 	}
-	if t.market != nil && (e.marketErr || now.Sub(e.marketAt) >= t.cfg.MarketTTL) {
+	if t.market != nil && (e.marketErr || now.Sub(e.marketAt) >= marketTTL) {
 		return false
 	}
 	if t.cfg.Holders && now.Sub(e.holdersAt) >= t.cfg.HoldersTTL {
@@ -169,7 +181,7 @@ func (t *Tokens) fresh(e *tokenEntry) bool {
 }
 
 // lookup refreshes the stale field kinds of one mint and stores the result.
-func (t *Tokens) lookup(ctx context.Context, mint solana.PublicKey, refresh bool) (events.TokenInfo, error) {
+func (t *Tokens) lookup(ctx context.Context, mint solana.PublicKey, refresh bool, marketTTL time.Duration) (events.TokenInfo, error) {
 	key := mint.String()
 	now := t.cfg.Now()
 	t.mu.Lock()
@@ -184,7 +196,7 @@ func (t *Tokens) lookup(ctx context.Context, mint solana.PublicKey, refresh bool
 		if err := t.readChain(ctx, mint, &e); err != nil {
 			var ae *apperr.Error
 			if errors.As(err, &ae) && ae.Code == apperr.NotFound {
-				t.forget(key)
+				t.forget(key, true)
 				return events.TokenInfo{}, err
 			}
 			if !hadChain {
@@ -198,7 +210,7 @@ func (t *Tokens) lookup(ctx context.Context, mint solana.PublicKey, refresh bool
 			e.chainAt = now
 		}
 	}
-	if t.market != nil && (refresh || e.marketErr || e.marketAt.IsZero() || now.Sub(e.marketAt) >= t.cfg.MarketTTL) {
+	if t.market != nil && (refresh || e.marketErr || e.marketAt.IsZero() || now.Sub(e.marketAt) >= marketTTL) {
 		t.readMarket(ctx, key, &e)
 	}
 	if t.cfg.Holders && (refresh || now.Sub(e.holdersAt) >= t.cfg.HoldersTTL) {
@@ -360,8 +372,19 @@ func (t *Tokens) store(key string, e *tokenEntry) {
 	t.cache[key] = e
 }
 
-func (t *Tokens) forget(key string) {
+// forget drops a mint from the cache; notFound also remembers it as not a mint for NotFoundTTL.
+func (t *Tokens) forget(key string, notFound bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.cache, key)
+	delete(t.recent, key)
+	if notFound && t.cfg.NotFoundTTL > 0 {
+		if len(t.notFound) >= t.cfg.MaxEntries {
+			for k := range t.notFound {
+				delete(t.notFound, k)
+				break
+			}
+		}
+		t.notFound[key] = t.cfg.Now()
+	}
 }

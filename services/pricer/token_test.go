@@ -36,7 +36,7 @@ func newTokenRig(t *testing.T, dexBody []byte) *tokenRig {
 	r.tokens = NewTokens(rpcFor(r.chain),
 		market.DexScreener{Client: mk("dexscreener"), BaseURL: r.dex.URL},
 		market.Metadata{Client: mk("metadata"), Gateway: r.gateway.URL},
-		TokenConfig{MetadataTTL: time.Hour, MarketTTL: time.Minute, HoldersTTL: time.Hour, Now: r.clock}, discard())
+		TokenConfig{MetadataTTL: time.Hour, MarketTTL: time.Minute, HoldersTTL: time.Hour, NotFoundTTL: 10 * time.Second, Now: r.clock}, discard())
 	return r
 }
 
@@ -151,6 +151,23 @@ func TestTokenInfoErrors(t *testing.T) {
 	}
 	if got := r.tokens.Recent(time.Time{}); len(got) != 0 {
 		t.Fatalf("failed lookups tracked: %v", got)
+	}
+	// Not-a-mint answers are remembered briefly: repeats cost no RPC call until NotFoundTTL passes.
+	calls := r.chain.Calls()["getMultipleAccounts"]
+	for range 5 {
+		if _, err := r.tokens.Info(ctx, pythAccount, false); !errors.Is(err, apperr.ErrNotFound) {
+			t.Fatal(err)
+		}
+	}
+	if n := r.chain.Calls()["getMultipleAccounts"]; n != calls {
+		t.Fatalf("negative answers not cached: %d → %d calls", calls, n)
+	}
+	r.advance(11 * time.Second)
+	if _, err := r.tokens.Info(ctx, pythAccount, false); !errors.Is(err, apperr.ErrNotFound) {
+		t.Fatal(err)
+	}
+	if n := r.chain.Calls()["getMultipleAccounts"]; n != calls+1 {
+		t.Fatalf("negative cache did not expire: %d → %d calls", calls, n)
 	}
 }
 
