@@ -192,6 +192,24 @@ func (t *Tokens) lookup(ctx context.Context, mint solana.PublicKey, refresh bool
 	t.mu.Unlock()
 	hadChain := !e.chainAt.IsZero()
 
+	// The market read does not depend on the chain read, so it runs alongside it: a lookup costs
+	// the slower of the two, not their sum.
+	type marketResult struct {
+		p     market.Pair
+		found bool
+		err   error
+	}
+	var mres chan marketResult
+	if t.market != nil && (refresh || e.marketErr || e.marketAt.IsZero() || now.Sub(e.marketAt) >= marketTTL) {
+		mres = make(chan marketResult, 1)
+		mctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			p, found, err := t.market.Token(mctx, key)
+			mres <- marketResult{p, found, err}
+		}()
+	}
+
 	if refresh || !hadChain || e.chainErr || now.Sub(e.chainAt) >= t.cfg.MetadataTTL {
 		if err := t.readChain(ctx, mint, &e); err != nil {
 			var ae *apperr.Error
@@ -210,8 +228,9 @@ func (t *Tokens) lookup(ctx context.Context, mint solana.PublicKey, refresh bool
 			e.chainAt = now
 		}
 	}
-	if t.market != nil && (refresh || e.marketErr || e.marketAt.IsZero() || now.Sub(e.marketAt) >= marketTTL) {
-		t.readMarket(ctx, key, &e)
+	if mres != nil {
+		r := <-mres
+		t.applyMarket(key, &e, r.p, r.found, r.err)
 	}
 	if t.cfg.Holders && (refresh || now.Sub(e.holdersAt) >= t.cfg.HoldersTTL) {
 		if n, err := t.countHolders(ctx, mint, e.info.TokenProgram); err != nil {
@@ -293,10 +312,9 @@ func (t *Tokens) readChain(ctx context.Context, mint solana.PublicKey, e *tokenE
 	return nil
 }
 
-// readMarket updates the market fields. A failure keeps the previous figures and flags them stale;
-// "no pairs" clears them (the token has no market), which is not stale.
-func (t *Tokens) readMarket(ctx context.Context, mint string, e *tokenEntry) {
-	p, found, err := t.market.Token(ctx, mint)
+// applyMarket updates the market fields. A failure keeps the previous figures and flags them
+// stale; "no pairs" clears them (the token has no market), which is not stale.
+func (t *Tokens) applyMarket(mint string, e *tokenEntry, p market.Pair, found bool, err error) {
 	if err != nil {
 		t.log.Warn("market data failed", "mint", mint, "err", err)
 		e.marketErr = true
