@@ -100,6 +100,12 @@ func (t *Tokens) Info(ctx context.Context, mint string, refresh bool) (events.To
 	if err == nil {
 		// Only mints that exist are tracked, so a client cannot make the refresh loop chase garbage.
 		t.mu.Lock()
+		if _, ok := t.recent[info.Mint]; !ok && len(t.recent) >= t.cfg.MaxEntries {
+			for k := range t.recent { // bounded memory; the refresh loop is best effort anyway
+				delete(t.recent, k)
+				break
+			}
+		}
 		t.recent[info.Mint] = t.cfg.Now()
 		t.mu.Unlock()
 	}
