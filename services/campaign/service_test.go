@@ -234,7 +234,9 @@ func TestCreateValidation(t *testing.T) {
 		{"twitter relative", func(r *events.CreateCampaignRequest) { r.SocialTwitter = ptr("x.com/karen") }, apperr.Invalid, "social_twitter"},
 		{"website ftp", func(r *events.CreateCampaignRequest) { r.SocialWebsite = ptr("ftp://karen.meme") }, apperr.Invalid, "social_website"},
 		{"website newline", func(r *events.CreateCampaignRequest) { r.SocialWebsite = ptr("https://karen.meme/\nx") }, apperr.Invalid, "social_website"},
-		{"website too long", func(r *events.CreateCampaignRequest) { r.SocialWebsite = ptr("https://k.me/" + strings.Repeat("a", 600)) }, apperr.Invalid, "social_website"},
+		{"website too long", func(r *events.CreateCampaignRequest) {
+			r.SocialWebsite = ptr("https://k.me/" + strings.Repeat("a", 600))
+		}, apperr.Invalid, "social_website"},
 		{"campaign type control", func(r *events.CreateCampaignRequest) { r.CampaignType = ptr("a\tb") }, apperr.Invalid, "campaign_type"},
 		{"wallet invalid", func(r *events.CreateCampaignRequest) { r.WalletAddress = ptr("not-an-address") }, apperr.Invalid, "wallet_address"},
 		{"idempotency key control", func(r *events.CreateCampaignRequest) { r.IdempotencyKey = "k\x7f" }, apperr.Invalid, "idempotency_key"},
