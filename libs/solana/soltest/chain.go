@@ -55,7 +55,7 @@ const (
 	blockhashValidity = 150
 	// firstSlot is where a fresh chain starts; slot 0 holds state set before any slot ran.
 	firstSlot = 1
-	// genesisUnix anchors blockTime: slot s has blockTime genesisUnix + s*400ms (rounded down).
+	// defaultFee is Solana's base fee per signature in lamports.
 	defaultFee = 5000
 )
 
