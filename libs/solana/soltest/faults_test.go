@@ -331,6 +331,24 @@ func TestControlEndpoint(t *testing.T) {
 	if len(s.Calls()) != 0 {
 		t.Fatal("reset kept counters")
 	}
+	if r := post("replay", `{"fixture":"no-such.json"}`); r.StatusCode != 400 {
+		t.Fatalf("unknown fixture: %d", r.StatusCode)
+	}
+	if r := post("replay", `{"fixture":"logsnotification-pump-buy.json"}`); r.StatusCode != 200 {
+		t.Fatalf("replay: %d", r.StatusCode)
+	}
+	if r := post("fork-drop", `{"signature":"1111111111111111111111111111111111111111111111111111111111111111"}`); r.StatusCode != 409 {
+		t.Fatalf("fork-drop of an unknown signature: %d", r.StatusCode)
+	}
+	if r := post("skip-notifications", `{"signatures":["nope"]}`); r.StatusCode != 400 {
+		t.Fatalf("bad signature accepted: %d", r.StatusCode)
+	}
+	if r := post("drop-connections", ""); r.StatusCode != 200 {
+		t.Fatalf("drop-connections: %d", r.StatusCode)
+	}
+	if r := post("advance", `{"slots":0}`); r.StatusCode != 400 {
+		t.Fatalf("advance 0 accepted: %d", r.StatusCode)
+	}
 	pk := newKey(t).PublicKey()
 	if r := post("airdrop", `{"address":"`+pk.String()+`","lamports":5000000}`); r.StatusCode != 200 || s.Balance(pk) != 5_000_000 {
 		t.Fatalf("airdrop %d %d", r.StatusCode, s.Balance(pk))

@@ -2,11 +2,13 @@ package soltest_test
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"testing"
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
+	"github.com/mr-tron/base58"
 	"github.com/solcrowd/backend/libs/solana/soltest"
 )
 
@@ -217,4 +219,22 @@ func contains(s, sub string) bool {
 		}
 	}
 	return false
+}
+
+func TestSendTransactionBase58(t *testing.T) {
+	s := soltest.NewServer(t, soltest.Config{})
+	payer, dest := newKey(t), newKey(t).PublicKey()
+	s.SetAccount(payer.PublicKey(), soltest.Account{Lamports: 50_000_000, Owner: solana.SystemProgramID})
+	raw, _ := signTx(t, []solana.Instruction{transferIx(payer.PublicKey(), dest, 1_000_000)}, s.LatestBlockhash(), payer).MarshalBinary()
+	res, e := rawCall(t, s.URL, "sendTransaction", base58.Encode(raw)) // base58 is the default encoding
+	if e != nil {
+		t.Fatalf("error %s", e)
+	}
+	var sig string
+	if err := json.Unmarshal(res, &sig); err != nil || s.Balance(dest) != 1_000_000 {
+		t.Fatalf("result %s balance %d", res, s.Balance(dest))
+	}
+	if _, e := rawCall(t, s.URL, "sendTransaction", "0OIl", map[string]any{"encoding": "base58"}); e == nil {
+		t.Fatal("invalid base58 accepted")
+	}
 }
