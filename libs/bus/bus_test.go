@@ -276,3 +276,15 @@ func TestReconnectAfterServerRestart(t *testing.T) {
 		t.Fatalf("publish after restart: %v", err)
 	}
 }
+
+func TestServiceAcceptsBuildStampVersions(t *testing.T) {
+	srv := natstest.Run(t)
+	c := connect(t, srv.URL())
+	for _, v := range []string{"dev+unknown", "", "v1.2.3", "1.2.3"} {
+		svc, err := c.NewService("stamp", v, quiet())
+		if err != nil {
+			t.Fatalf("version %q: %v", v, err)
+		}
+		_ = svc.Stop()
+	}
+}

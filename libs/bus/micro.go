@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 	"github.com/solcrowd/backend/libs/apperr"
 )
+
+var semver = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$`)
 
 // Service is a NATS micro service: discovery, stats and ping come with it. Endpoints are added
 // with Handle.
@@ -25,6 +28,11 @@ type Service struct {
 // NewService registers a micro service named name (e.g. events.ServiceCampaign). Every replica
 // joins the same queue group, so each request is answered once.
 func (c *Conn) NewService(name, version string, log *slog.Logger) (*Service, error) {
+	// micro insists on semantic versions; build stamps like "dev+abc123" are not, so they are
+	// reported as 0.0.0 (the stamp is logged at start and exported as a metric instead).
+	if !semver.MatchString(version) {
+		version = "0.0.0"
+	}
 	svc, err := micro.AddService(c.NC, micro.Config{Name: name, Version: version})
 	if err != nil {
 		return nil, fmt.Errorf("add service %s: %w", name, err)

@@ -33,7 +33,7 @@ func collect(v reflect.Value, prefix string, out *[]any) {
 			collect(fv, prefix+f.Tag.Get("envPrefix"), out)
 			continue
 		}
-		if name == "" {
+		if name == "" || name == "-" {
 			continue
 		}
 		name = prefix + name
