@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
+	"math/bits"
 	"strconv"
 
 	"github.com/gagliardetto/solana-go"
@@ -221,7 +223,7 @@ func (c *Chain) sendRaw(raw []byte, preflight, strict bool) (sig solana.Signatur
 	sig = tx.Signatures[0]
 
 	c.mu.Lock()
-	rec, rej := c.executeLocked(tx, raw, preflight)
+	rec, rej := c.executeLocked(tx, raw, execMode{preflight: preflight})
 	if rej != nil {
 		c.mu.Unlock()
 		c.log.Debug("soltest: transaction not landed", "signature", sig, "code", rej.rpc.Code, "message", rej.rpc.Message)
@@ -270,13 +272,57 @@ func reject(msg string, txErr any) *rejectErr {
 	return &rejectErr{rpc: simFailed(msg, txErr, nil, 0), dropSilently: true}
 }
 
-func (c *Chain) executeLocked(tx *solana.Transaction, raw []byte, preflight bool) (*txRecord, *rejectErr) {
+// feeFor computes a message's fee: the base fee per signature plus the compute-budget priority
+// fee, ceil(CU limit × CU price / 10⁶), saturating instead of overflowing. It also returns the
+// compute-unit limit (200 000 per non-budget instruction unless set, at most 1 400 000).
+func (c *Chain) feeFor(m *solana.Message, keys []solana.PublicKey, sigs int) (fee, cuLimit uint64) {
+	var cuPrice uint64
+	limitSet := false
+	nonBudget := 0
+	for _, ix := range m.Instructions {
+		if int(ix.ProgramIDIndex) >= len(keys) || keys[ix.ProgramIDIndex] != solana.ComputeBudget {
+			nonBudget++
+			continue
+		}
+		d := ix.Data
+		if len(d) >= 5 && d[0] == 2 {
+			cuLimit, limitSet = uint64(binary.LittleEndian.Uint32(d[1:])), true
+		} else if len(d) >= 9 && d[0] == 3 {
+			cuPrice = binary.LittleEndian.Uint64(d[1:])
+		}
+	}
+	if !limitSet {
+		cuLimit = uint64(nonBudget) * defaultCUPerIx
+	}
+	cuLimit = min(cuLimit, maxCU)
+	hi, lo := bits.Mul64(cuLimit, cuPrice)
+	lo, carry := bits.Add64(lo, 999_999, 0)
+	hi += carry
+	if hi >= 1_000_000 { // the quotient would not fit in 64 bits
+		return math.MaxUint64, cuLimit
+	}
+	prio, _ := bits.Div64(hi, lo, 1_000_000)
+	base := c.fee * uint64(sigs)
+	if prio > math.MaxUint64-base {
+		return math.MaxUint64, cuLimit
+	}
+	return base + prio, cuLimit
+}
+
+// execMode says how executeLocked treats a transaction.
+type execMode struct {
+	preflight    bool // refuse a failing transaction instead of landing it (sendTransaction default)
+	simulate     bool // run without changing any state (simulateTransaction)
+	anyBlockhash bool // accept any blockhash (simulateTransaction replaceRecentBlockhash)
+}
+
+func (c *Chain) executeLocked(tx *solana.Transaction, raw []byte, mode execMode) (*txRecord, *rejectErr) {
 	m := &tx.Message
 	sig := tx.Signatures[0]
-	if old, ok := c.txs[sig]; ok && !old.dropped {
+	if old, ok := c.txs[sig]; ok && !old.dropped && !mode.simulate {
 		return nil, reject("This transaction has already been processed", "AlreadyProcessed")
 	}
-	if _, ok := c.hashes[m.RecentBlockhash]; !ok {
+	if _, ok := c.hashes[m.RecentBlockhash]; !ok && !mode.anyBlockhash {
 		return nil, reject("Blockhash not found", "BlockhashNotFound")
 	}
 	rec := &txRecord{sig: sig, slot: c.slot, blockTime: c.blockTime(c.slot), raw: raw, tx: tx, v0: m.IsVersioned()}
@@ -334,30 +380,8 @@ func (c *Chain) executeLocked(tx *solana.Transaction, raw []byte, preflight bool
 		}
 	}
 
-	// Compute budget and fee.
-	var cuLimit, cuPrice uint64
-	limitSet := false
-	nonBudget := 0
-	for _, ix := range m.Instructions {
-		if keys[ix.ProgramIDIndex] != solana.ComputeBudget {
-			nonBudget++
-			continue
-		}
-		d := ix.Data
-		if len(d) >= 5 && d[0] == 2 {
-			cuLimit, limitSet = uint64(binary.LittleEndian.Uint32(d[1:])), true
-		} else if len(d) >= 9 && d[0] == 3 {
-			cuPrice = binary.LittleEndian.Uint64(d[1:])
-		}
-	}
-	if !limitSet {
-		cuLimit = uint64(nonBudget) * defaultCUPerIx
-	}
-	if cuLimit > maxCU {
-		cuLimit = maxCU
-	}
-	prio := (cuLimit*cuPrice + 999_999) / 1_000_000
-	rec.fee = c.fee*uint64(len(tx.Signatures)) + prio
+	var cuLimit uint64
+	rec.fee, cuLimit = c.feeFor(m, keys, len(tx.Signatures))
 
 	payer := c.currentLocked(keys[0])
 	if payer == nil || payer.Lamports == 0 {
@@ -396,9 +420,13 @@ func (c *Chain) executeLocked(tx *solana.Transaction, raw []byte, preflight bool
 	}
 	rec.cu = x.used
 	rec.logs = x.logs
+	if mode.simulate {
+		rec.err = txErr
+		return rec, nil
+	}
 	if txErr != nil {
 		rec.err = txErr
-		if preflight {
+		if mode.preflight {
 			return nil, &rejectErr{rpc: simFailed(simMessage(txErr), txErr, x.logs, x.used)}
 		}
 		// Only the fee is charged.

@@ -238,3 +238,33 @@ func TestSendTransactionBase58(t *testing.T) {
 		t.Fatal("invalid base58 accepted")
 	}
 }
+
+func TestSimulateTransactionChangesNothing(t *testing.T) {
+	s := soltest.NewServer(t, soltest.Config{})
+	cl := rpc.New(s.URL)
+	ctx := ctxT(t)
+	payer, dest := newKey(t), newKey(t).PublicKey()
+	s.SetAccount(payer.PublicKey(), soltest.Account{Lamports: 50_000_000, Owner: solana.SystemProgramID})
+	ok, err := cl.SimulateTransaction(ctx, signTx(t, []solana.Instruction{transferIx(payer.PublicKey(), dest, 1_000_000)}, s.LatestBlockhash(), payer))
+	if err != nil || ok.Value.Err != nil || len(ok.Value.Logs) != 2 {
+		t.Fatalf("simulate ok: %+v %v", ok, err)
+	}
+	bad, err := cl.SimulateTransaction(ctx, signTx(t, []solana.Instruction{transferIx(payer.PublicKey(), dest, 90_000_000)}, s.LatestBlockhash(), payer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ej, _ := json.Marshal(bad.Value.Err)
+	if string(ej) != `{"InstructionError":[0,{"Custom":1}]}` {
+		t.Fatalf("simulate failure err %s", ej)
+	}
+	if s.Balance(payer.PublicKey()) != 50_000_000 || s.Balance(dest) != 0 {
+		t.Fatal("simulation changed state")
+	}
+	limit := solana.NewInstruction(solana.ComputeBudget, nil, binary.LittleEndian.AppendUint32([]byte{2}, 10_000))
+	price := solana.NewInstruction(solana.ComputeBudget, nil, binary.LittleEndian.AppendUint64([]byte{3}, 250))
+	msgTx := signTx(t, []solana.Instruction{limit, price, transferIx(payer.PublicKey(), dest, 1)}, s.LatestBlockhash(), payer)
+	fee, err := cl.GetFeeForMessage(ctx, msgTx.Message.ToBase64(), rpc.CommitmentProcessed)
+	if err != nil || fee.Value == nil || *fee.Value != 5003 { // 5000 + ceil(10000*250/1e6)
+		t.Fatalf("getFeeForMessage %+v %v", fee, err)
+	}
+}

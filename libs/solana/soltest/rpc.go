@@ -408,6 +408,10 @@ func (c *Chain) call(method string, p []json.RawMessage) (any, *rpcError) {
 		return nil, &rpcError{Code: -32009, Message: "Slot " + strconv.FormatUint(slot, 10) + " was skipped, or missing in long-term storage"}
 	case "sendTransaction":
 		return c.rpcSendTransaction(p)
+	case "simulateTransaction":
+		return c.rpcSimulateTransaction(p)
+	case "getFeeForMessage":
+		return c.rpcGetFeeForMessage(p)
 	case "getTransaction":
 		return c.rpcGetTransaction(p)
 	case "getSignaturesForAddress":
