@@ -99,7 +99,8 @@ type Chain struct {
 	closeOnce sync.Once
 }
 
-// New creates a chain at slot 1 with a funded faucet (used by Airdrop and requestAirdrop).
+// New creates a chain at slot 1 with a funded faucet (used by Airdrop and requestAirdrop). With a
+// SlotInterval the caller must Close it to stop the slot clock.
 func New(cfg Config) *Chain {
 	log := cfg.Logger
 	if log == nil {

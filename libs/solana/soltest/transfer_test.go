@@ -149,14 +149,19 @@ func TestLegacyTransferEndToEnd(t *testing.T) {
 
 func TestFailingTransferRecordsErrorAndMovesNoLamports(t *testing.T) {
 	s := soltest.NewServer(t, soltest.Config{})
-	cl, _ := clients(t, s)
+	cl, w := clients(t, s)
 	ctx := ctxT(t)
 	payer, dest := newKey(t), newKey(t).PublicKey()
 	s.Airdrop(payer.PublicKey(), 1_000_000)
+	logs, err := w.LogsSubscribeMentions(dest, rpc.CommitmentConfirmed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitSubs(t, s, 1)
 	tx := signTx(t, []solana.Instruction{transferIx(payer.PublicKey(), dest, 5_000_000)}, s.LatestBlockhash(), payer)
 
 	// With preflight the RPC refuses it with -32002 and nothing happens.
-	_, err := cl.SendTransactionWithOpts(ctx, tx, rpc.TransactionOpts{})
+	_, err = cl.SendTransactionWithOpts(ctx, tx, rpc.TransactionOpts{})
 	var rerr *jsonrpcError
 	if !asRPCError(err, &rerr) || rerr.Code != -32002 {
 		t.Fatalf("preflight error = %v", err)
@@ -170,6 +175,13 @@ func TestFailingTransferRecordsErrorAndMovesNoLamports(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Advance(1)
+	ln, err := logs.Recv(ctx)
+	if err != nil || ln.Value.Signature != sig {
+		t.Fatalf("logs notification %+v %v", ln, err)
+	}
+	if lj, _ := json.Marshal(ln.Value.Err); string(lj) != `{"InstructionError":[0,{"Custom":1}]}` {
+		t.Fatalf("logs notification err %s", lj)
+	}
 	v0 := uint64(0)
 	tr, err := cl.GetTransaction(ctx, sig, &rpc.GetTransactionOpts{Commitment: rpc.CommitmentConfirmed, MaxSupportedTransactionVersion: &v0})
 	if err != nil {
