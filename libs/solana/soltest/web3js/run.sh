@@ -3,13 +3,14 @@
 # installs the locked npm dependencies when needed, sends and confirms a transfer with web3.js.
 # Exits 0 with "SKIPPED: node not found" when node is absent.
 set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-libs="$(cd "$here/../../.." && pwd)"
 
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   echo "SKIPPED: node not found (web3.js compatibility test not run)"
   exit 0
 fi
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+libs="$(cd "$here/../../.." && pwd)"
 
 cd "$here"
 if [ ! -d node_modules/@solana/web3.js ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
