@@ -169,6 +169,19 @@ func TestSPLTransferCreateATAAndRelayCPI(t *testing.T) {
 				t.Fatalf("cpi transfer %+v", x)
 			}
 		}
+		// The relay's SPL path: an inner token Transfer into the escrow's ATA.
+		td := binary.LittleEndian.AppendUint64([]byte{1}, 1000)
+		trelay := solana.NewInstruction(soltest.RelayProgramID, solana.AccountMetaSlice{solana.Meta(src).WRITE(), solana.Meta(dstATA).WRITE(), solana.Meta(payer.PublicKey()).SIGNER(), solana.Meta(prog)}, td)
+		rsig, err := s.Submit(signTx(t, []solana.Instruction{trelay}, s.LatestBlockhash(), payer))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e, _ := s.TxErr(rsig); e != nil || s.TokenBalance(dstATA) != 1_235_567 {
+			t.Fatalf("token relay: %v balance %d", e, s.TokenBalance(dstATA))
+		}
+		if tt := s.Transfers(escrow); len(tt) != 3 || !tt[2].Inner || tt[2].Mint != mint || tt[2].Amount != 1000 {
+			t.Fatalf("token relay transfer %+v", tt)
+		}
 		// Insufficient token funds fail with Custom(1) and move nothing.
 		binary.LittleEndian.PutUint64(d[1:], 999_999_999)
 		bad := solana.NewInstruction(prog, solana.AccountMetaSlice{solana.Meta(src).WRITE(), solana.Meta(mint), solana.Meta(dstATA).WRITE(), solana.Meta(payer.PublicKey()).SIGNER()}, d)
@@ -179,7 +192,7 @@ func TestSPLTransferCreateATAAndRelayCPI(t *testing.T) {
 		}
 		e, _ := s.TxErr(bsig)
 		ej, _ := json.Marshal(e)
-		if string(ej) != `{"InstructionError":[0,{"Custom":1}]}` || s.TokenBalance(dstATA) != 1_234_567 {
+		if string(ej) != `{"InstructionError":[0,{"Custom":1}]}` || s.TokenBalance(dstATA) != 1_235_567 {
 			t.Fatalf("bad token transfer err %s balance %d", ej, s.TokenBalance(dstATA))
 		}
 	}
