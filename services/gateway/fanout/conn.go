@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"sync"
@@ -96,8 +97,11 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) error {
 		defer close(writerDone)
 		c.writeLoop()
 	}()
-	c.readLoop()
-	c.evict("client gone", websocket.CloseNormalClosure, "")
+	if why := c.readLoop(); why == "pong timeout" {
+		c.evict(why, websocket.ClosePolicyViolation, "no pong within two ping intervals")
+	} else {
+		c.evict(why, websocket.CloseNormalClosure, "")
+	}
 	<-writerDone
 	c.replays.Wait()
 	h.unregister(c)
@@ -210,7 +214,9 @@ func (c *client) writeLoop() {
 	}
 }
 
-func (c *client) readLoop() {
+// readLoop reads client messages until the connection ends. It returns why: "pong timeout" when
+// the client stopped answering pings (a client that stops reading does), else "client gone".
+func (c *client) readLoop() string {
 	c.conn.SetReadLimit(c.h.o.MaxMessageBytes)
 	alive := func() { _ = c.conn.SetReadDeadline(time.Now().Add(2 * c.h.o.PingInterval)) }
 	alive()
@@ -218,7 +224,11 @@ func (c *client) readLoop() {
 	for {
 		typ, data, err := c.conn.ReadMessage()
 		if err != nil {
-			return
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				return "pong timeout"
+			}
+			return "client gone"
 		}
 		alive()
 		if typ != websocket.TextMessage {
@@ -263,14 +273,21 @@ func truncate(s string) string {
 	return s
 }
 
-func (c *client) ack(action, id string) {
+func (c *client) ack(action, id string, extra ...string) {
+	chs := c.h.channelList(c)
+	for _, ch := range extra {
+		if !slices.Contains(chs, ch) {
+			chs = append(chs, ch)
+		}
+	}
+	slices.Sort(chs)
 	c.mu.Lock()
 	seq := make(map[string]uint64, len(c.last))
 	for k, v := range c.last {
 		seq[k] = v
 	}
 	c.mu.Unlock()
-	c.control(ackFrame{Type: "ack", Action: action, ID: id, Channels: c.h.channelList(c), Seq: seq})
+	c.control(ackFrame{Type: "ack", Action: action, ID: id, Channels: chs, LastSeq: seq})
 }
 
 func (c *client) subscribe(m clientMsg) {
@@ -315,8 +332,9 @@ func (c *client) subscribe(m clientMsg) {
 	}
 	c.mu.Unlock()
 
+	// The ack goes first: no event of the new channels can be queued before subscribe below.
+	c.ack("subscribe", m.ID, m.Channels...)
 	c.h.subscribe(c, m.Channels, m.Since[StreamPrices])
-	c.ack("subscribe", m.ID)
 	for _, st := range replay {
 		c.replays.Add(1)
 		go func() {

@@ -58,8 +58,8 @@ type ackFrame struct {
 	Action   string   `json:"action"`
 	ID       string   `json:"id,omitempty"`
 	Channels []string `json:"channels"`
-	// Seq is, per stream, the newest sequence this connection has delivered or will resume after.
-	Seq map[string]uint64 `json:"seq"`
+	// LastSeq is, per stream, the newest sequence this connection has delivered or resumes after.
+	LastSeq map[string]uint64 `json:"last_seq"`
 }
 
 type errorFrame struct {
