@@ -24,5 +24,7 @@
 //
 // Deviations from the brief's sketch: Faults.SetRateLimit takes a RateLimitMode, and
 // "every Nth request" is the separate SetRateLimitEvery. Transfer carries To and Inner besides the
-// listed fields. The package must never be imported by production service code.
+// listed fields. Additions: Account, TokenBalance, TxErr, Subscriptions (to await a client's
+// subscription), Replay, Handler, AssociatedTokenAddress, FixtureAccounts and
+// FixtureSignatureLists. The package must never be imported by production service code.
 package soltest
