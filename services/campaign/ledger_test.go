@@ -125,6 +125,16 @@ func checkTotals(t *testing.T, s *postgres.Store, cs []events.Campaign, want map
 
 func createCampaigns(t *testing.T, s *postgres.Store, n int) []events.Campaign {
 	t.Helper()
+	return createCampaignsIn(t, s, n)
+}
+
+func createCampaignsTB(t testing.TB, h *harness, n int) []events.Campaign {
+	t.Helper()
+	return createCampaignsIn(t, h.store, n)
+}
+
+func createCampaignsIn(t testing.TB, s *postgres.Store, n int) []events.Campaign {
+	t.Helper()
 	var out []events.Campaign
 	for range n {
 		mint := addr()

@@ -148,6 +148,12 @@ type campaignFacts struct {
 	ExpiresAt time.Time `gorm:"column:expires_at"`
 }
 
+// ledgerKey identifies a transfer for ever.
+type ledgerKey struct {
+	sig string
+	idx int
+}
+
 func applyBatch(tx *gorm.DB, cs []events.Contribution, now time.Time) ([]bool, error) {
 	changed := make([]bool, len(cs))
 
@@ -171,22 +177,32 @@ func applyBatch(tx *gorm.DB, cs []events.Contribution, now time.Time) ([]bool, e
 		}
 	}
 
-	order := make([]int, len(cs))
-	for i := range order {
-		order[i] = i
+	// Group the events by transfer, keys sorted (the lock order), events in arrival order.
+	groups := map[ledgerKey][]int{}
+	for i, c := range cs {
+		k := ledgerKey{c.Signature, c.TransferIndex}
+		groups[k] = append(groups[k], i)
 	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		if c := strings.Compare(cs[a].Signature, cs[b].Signature); c != 0 {
+	keys := make([]ledgerKey, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b ledgerKey) int {
+		if c := strings.Compare(a.sig, b.sig); c != 0 {
 			return c
 		}
-		return cs[a].TransferIndex - cs[b].TransferIndex
+		return a.idx - b.idx
 	})
 
-	b := &batch{campaigns: map[string]*campaignDelta{}, payers: map[payerKey]*payerDelta{}, unattributed: map[string]int64{}}
-	for _, i := range order {
-		c := cs[i]
+	// 1. Insert every transfer not seen before, with the facts and state of its first event, in
+	// one statement; RETURNING names the rows that are new.
+	facts := make(map[ledgerKey]ledgerRow, len(keys))
+	var vals []string
+	var args []any
+	for _, k := range keys {
+		c := cs[groups[k][0]]
 		campaignID := strings.ToLower(c.CampaignID)
-		facts, ok := known[campaignID]
+		f, ok := known[campaignID]
 		if !ok {
 			campaignID = "" // unknown campaign: recorded as unattributed money in the escrow
 		}
@@ -196,7 +212,7 @@ func applyBatch(tx *gorm.DB, cs []events.Contribution, now time.Time) ([]bool, e
 			if c.BlockTime > 0 {
 				at = time.Unix(c.BlockTime, 0)
 			}
-			late = at.After(facts.ExpiresAt)
+			late = at.After(f.ExpiresAt)
 		}
 		var cid any
 		if campaignID != "" {
@@ -206,44 +222,104 @@ func applyBatch(tx *gorm.DB, cs []events.Contribution, now time.Time) ([]bool, e
 		if observed.IsZero() {
 			observed = now
 		}
-		res := tx.Exec(`INSERT INTO contributions (signature, transfer_index, campaign_id, escrow, payer, amount,
-			mint, decimals, state, late, memo, reference, slot, block_time, observed_at, updated_at)
-			VALUES (?, ?, ?::uuid, ?, ?, ?::numeric, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (signature, transfer_index) DO NOTHING`,
-			c.Signature, c.TransferIndex, cid, c.Escrow, c.Payer, strconv.FormatUint(c.Amount, 10), c.Mint,
-			int(c.Decimals), string(c.State), late, c.Memo, c.Reference, int64(c.Slot), c.BlockTime, observed, now)
-		if res.Error != nil {
-			return nil, res.Error
+		amount := strconv.FormatUint(c.Amount, 10)
+		facts[k] = ledgerRow{State: string(c.State), Amount: amount, CampaignID: campaignID, Escrow: c.Escrow,
+			Payer: c.Payer, Mint: c.Mint, Late: late}
+		vals = append(vals, "(?, ?, ?::uuid, ?, ?, ?::numeric, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, c.Signature, c.TransferIndex, cid, c.Escrow, c.Payer, amount, c.Mint, int(c.Decimals),
+			string(c.State), late, c.Memo, c.Reference, int64(c.Slot), c.BlockTime, observed, now)
+	}
+	var inserted []struct {
+		Signature     string `gorm:"column:signature"`
+		TransferIndex int    `gorm:"column:transfer_index"`
+	}
+	if err := tx.Raw(`INSERT INTO contributions (signature, transfer_index, campaign_id, escrow, payer, amount,
+		mint, decimals, state, late, memo, reference, slot, block_time, observed_at, updated_at)
+		VALUES `+strings.Join(vals, ", ")+`
+		ON CONFLICT (signature, transfer_index) DO NOTHING RETURNING signature, transfer_index`, args...).Scan(&inserted).Error; err != nil {
+		return nil, err
+	}
+	isNew := make(map[ledgerKey]bool, len(inserted))
+	for _, r := range inserted {
+		isNew[ledgerKey{r.Signature, r.TransferIndex}] = true
+	}
+
+	// 2. Lock the rows that already existed and read their stored facts.
+	var old []ledgerKey
+	for _, k := range keys {
+		if !isNew[k] {
+			old = append(old, k)
 		}
-		if res.RowsAffected == 1 {
-			changed[i] = c.State != events.StateDropped
-			row := ledgerRow{State: string(c.State), Amount: strconv.FormatUint(c.Amount, 10), CampaignID: campaignID,
-				Escrow: c.Escrow, Payer: c.Payer, Mint: c.Mint, Late: late}
-			if err := b.account(row, "", row.State); err != nil {
-				return nil, err
+	}
+	stored := map[ledgerKey]ledgerRow{}
+	if len(old) > 0 {
+		vals, args = vals[:0], args[:0]
+		for _, k := range old {
+			vals = append(vals, "(?, ?::int)")
+			args = append(args, k.sig, k.idx)
+		}
+		var rows []struct {
+			Signature     string `gorm:"column:signature"`
+			TransferIndex int    `gorm:"column:transfer_index"`
+			State         string `gorm:"column:state"`
+			Amount        string `gorm:"column:amount"`
+			CampaignID    string `gorm:"column:campaign_id"`
+			Escrow        string `gorm:"column:escrow"`
+			Payer         string `gorm:"column:payer"`
+			Mint          string `gorm:"column:mint"`
+			Late          bool   `gorm:"column:late"`
+		}
+		if err := tx.Raw(`SELECT signature, transfer_index, state, amount::text AS amount,
+			COALESCE(campaign_id::text, '') AS campaign_id, escrow, payer, mint, late FROM contributions
+			WHERE (signature, transfer_index) IN (`+strings.Join(vals, ", ")+`)
+			ORDER BY signature, transfer_index FOR UPDATE`, args...).Scan(&rows).Error; err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			stored[ledgerKey{r.Signature, r.TransferIndex}] = ledgerRow{State: r.State, Amount: r.Amount,
+				CampaignID: r.CampaignID, Escrow: r.Escrow, Payer: r.Payer, Mint: r.Mint, Late: r.Late}
+		}
+	}
+
+	// 3. Walk each transfer's events through the state machine and account the net move.
+	b := &batch{campaigns: map[string]*campaignDelta{}, payers: map[payerKey]*payerDelta{}, unattributed: map[string]int64{}}
+	vals, args = vals[:0], args[:0]
+	for _, k := range keys {
+		evs := groups[k]
+		var row ledgerRow
+		var from string
+		rest := evs
+		if isNew[k] {
+			row, from = facts[k], ""
+			changed[evs[0]] = row.State != string(events.StateDropped)
+			rest = evs[1:]
+		} else {
+			var ok bool
+			if row, ok = stored[k]; !ok {
+				return nil, apperr.New(apperr.Internal, "ledger row vanished")
 			}
-			continue
+			from = row.State
 		}
-		var rows []ledgerRow
-		if err := tx.Raw(`SELECT state, amount::text AS amount, COALESCE(campaign_id::text, '') AS campaign_id,
-			escrow, payer, mint, late FROM contributions WHERE signature = ? AND transfer_index = ? FOR UPDATE`,
-			c.Signature, c.TransferIndex).Scan(&rows).Error; err != nil {
+		start := row.State
+		cur := row.State
+		for _, i := range rest {
+			if to, moved := next(cur, cs[i].State); moved {
+				cur, changed[i] = to, true
+			}
+		}
+		if err := b.account(row, from, cur); err != nil {
 			return nil, err
 		}
-		if len(rows) == 0 {
-			return nil, apperr.New(apperr.Internal, "ledger row vanished")
+		if cur != start {
+			vals = append(vals, "(?, ?::int, ?)")
+			args = append(args, k.sig, k.idx, cur)
 		}
-		cur := rows[0]
-		to, moved := next(cur.State, c.State)
-		if !moved {
-			continue // already applied: a duplicate or a stale state
-		}
-		if err := tx.Exec(`UPDATE contributions SET state = ?, updated_at = ? WHERE signature = ? AND transfer_index = ?`,
-			to, now, c.Signature, c.TransferIndex).Error; err != nil {
-			return nil, err
-		}
-		changed[i] = true
-		if err := b.account(cur, cur.State, to); err != nil {
+	}
+	if len(vals) > 0 {
+		args = append([]any{now}, args...)
+		if err := tx.Exec(`UPDATE contributions c SET state = v.state, updated_at = ?
+			FROM (VALUES `+strings.Join(vals, ", ")+`) AS v(signature, transfer_index, state)
+			WHERE c.signature = v.signature AND c.transfer_index = v.transfer_index`, args...).Error; err != nil {
 			return nil, err
 		}
 	}
@@ -291,34 +367,53 @@ func (b *batch) write(tx *gorm.DB, now time.Time) error {
 		}
 		return strings.Compare(x.payer, y.payer)
 	})
+	// Additions in one statement (RETURNING the new transfer counts), removals one by one (rare:
+	// only drops make them, and a CHECK forbids a negative value in an insert).
+	after := make(map[payerKey]int64, len(keys))
+	var vals []string
+	var args []any
 	for _, k := range keys {
 		p := b.payers[k]
-		if p.transfers == 0 && p.lamports.Sign() == 0 {
-			continue
-		}
-		var after []int64
-		var err error
-		if p.transfers >= 0 && p.lamports.Sign() >= 0 {
-			err = tx.Raw(`INSERT INTO contributors (campaign_id, payer, lamports, transfers) VALUES (?::uuid, ?, ?::numeric, ?)
-				ON CONFLICT (campaign_id, payer) DO UPDATE SET lamports = contributors.lamports + EXCLUDED.lamports,
-				transfers = contributors.transfers + EXCLUDED.transfers RETURNING transfers`,
-				k.campaign, k.payer, p.lamports.String(), p.transfers).Scan(&after).Error
-		} else {
-			err = tx.Raw(`UPDATE contributors SET lamports = lamports + ?::numeric, transfers = transfers + ?
+		switch {
+		case p.transfers == 0 && p.lamports.Sign() == 0:
+		case p.transfers >= 0 && p.lamports.Sign() >= 0:
+			vals = append(vals, "(?::uuid, ?, ?::numeric, ?::bigint)")
+			args = append(args, k.campaign, k.payer, p.lamports.String(), p.transfers)
+		default:
+			var n []int64
+			if err := tx.Raw(`UPDATE contributors SET lamports = lamports + ?::numeric, transfers = transfers + ?
 				WHERE campaign_id = ?::uuid AND payer = ? RETURNING transfers`,
-				p.lamports.String(), p.transfers, k.campaign, k.payer).Scan(&after).Error
+				p.lamports.String(), p.transfers, k.campaign, k.payer).Scan(&n).Error; err != nil {
+				return err
+			}
+			if len(n) != 1 {
+				return apperr.New(apperr.Internal, "contributor row missing for a removal")
+			}
+			after[k] = n[0]
 		}
-		if err != nil {
+	}
+	if len(vals) > 0 {
+		var rows []struct {
+			CampaignID string `gorm:"column:campaign_id"`
+			Payer      string `gorm:"column:payer"`
+			Transfers  int64  `gorm:"column:transfers"`
+		}
+		if err := tx.Raw(`INSERT INTO contributors (campaign_id, payer, lamports, transfers) VALUES `+strings.Join(vals, ", ")+`
+			ON CONFLICT (campaign_id, payer) DO UPDATE SET lamports = contributors.lamports + EXCLUDED.lamports,
+			transfers = contributors.transfers + EXCLUDED.transfers
+			RETURNING campaign_id::text AS campaign_id, payer, transfers`, args...).Scan(&rows).Error; err != nil {
 			return err
 		}
-		if len(after) != 1 {
-			return apperr.New(apperr.Internal, "contributor row missing for a removal")
+		for _, r := range rows {
+			after[payerKey{r.CampaignID, r.Payer}] = r.Transfers
 		}
-		before := after[0] - p.transfers
+	}
+	for k, n := range after {
+		before := n - b.payers[k].transfers
 		switch {
-		case before == 0 && after[0] > 0:
+		case before == 0 && n > 0:
 			b.campaigns[k.campaign].contributors++
-		case before > 0 && after[0] == 0:
+		case before > 0 && n == 0:
 			b.campaigns[k.campaign].contributors--
 		}
 	}
