@@ -175,8 +175,12 @@ func (ix *Indexer) backfill(ctx context.Context, escrow string) error {
 	for i, j := 0, len(entries)-1; i < j; i, j = i+1, j-1 {
 		entries[i], entries[j] = entries[j], entries[i]
 	}
-	var newest *rpc.TransactionSignature
-	blocked := false
+	passStart := time.Now()
+	defer func() { ix.log.Debug("backfill pass", "escrow", escrow, "listed", len(entries), "took", time.Since(passStart)) }()
+	// Fetch and publish with FetchWorkers in parallel; order matters only for the checkpoint,
+	// which is computed afterwards over the oldest-first list.
+	sem := make(chan struct{}, ix.cfg.FetchWorkers)
+	var wg sync.WaitGroup
 	for _, e := range entries {
 		sig := e.Signature.String()
 		if _, known := ix.sigs.state(sig); !known {
@@ -188,22 +192,34 @@ func (ix *Indexer) backfill(ctx context.Context, escrow string) error {
 			if ix.sigs.claim(sig) {
 				ix.sigs.set(sig, stateDone, e.Slot)
 			}
-		} else if err := ix.process(ctx, sig, false); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
+			continue
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return ctx.Err()
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := ix.process(ctx, sig, false); err != nil && ctx.Err() == nil {
+				ix.log.Warn("backfill could not process signature; checkpoint stops before it", "signature", sig, "err", err)
 			}
-			ix.log.Warn("backfill could not process signature; checkpoint stops before it", "signature", sig, "err", err)
-			blocked = true
+		})
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	// The checkpoint moves over the longest oldest-first prefix whose events are acknowledged and
+	// whose finality is settled (finalized, dropped, nothing to publish, or parked).
+	var newest *rpc.TransactionSignature
+	for _, e := range entries {
+		st, ok := ix.sigs.state(e.Signature.String())
+		if !ok || (st != stateDone && st != stateParked) {
+			break
 		}
-		if blocked {
-			continue // keep processing (events are idempotent) but never move the checkpoint past a gap
-		}
-		st, _ := ix.sigs.state(sig)
-		if st == stateDone || st == stateParked {
-			newest = e
-		} else {
-			blocked = true
-		}
+		newest = e
 	}
 	if newest != nil {
 		return ix.saveCheckpoint(ctx, events.Checkpoint{Version: events.Version, Escrow: escrow, Signature: newest.Signature.String(), Slot: newest.Slot})

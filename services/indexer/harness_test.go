@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"sort"
 	"sync"
@@ -77,7 +78,7 @@ func newHarness(t *testing.T, simCfg soltest.Config) *harness {
 		SubsPerConn: 2, BackfillInterval: 3 * time.Second, PollInterval: 100 * time.Millisecond,
 		StaleAfter: 400 * time.Millisecond, SubscribeTimeout: 400 * time.Millisecond,
 		ReconnectMin: 20 * time.Millisecond, ReconnectMax: 200 * time.Millisecond,
-		FinalityInterval: 50 * time.Millisecond, DropAfterSlots: 60, FetchWorkers: 4, NullRetries: 6,
+		FinalityInterval: 50 * time.Millisecond, DropAfterSlots: 60, FetchWorkers: 8, NullRetries: 6,
 		WatchListRetry: 50 * time.Millisecond,
 	}
 	h.cfg.NATSURL = h.ns.URL()
@@ -108,9 +109,27 @@ func (h *harness) campaign(id string, escrow solana.PublicKey) (solana.PublicKey
 
 // startIndexer runs an indexer with cfg until the returned stop is called (or the test ends).
 func (h *harness) startIndexer(cfg Config) (stop func()) {
+	stop, _ = h.startIndexerOps(cfg)
+	return stop
+}
+
+// startIndexerOps also returns the indexer's ops address (for /metrics) once it is bound.
+func (h *harness) startIndexerOps(cfg Config) (stop func(), ops func() string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, cfg, h.log, nil) }()
+	addr := make(chan string, 1)
+	go func() { done <- run(ctx, cfg, h.log, func(a net.Addr) { addr <- a.String() }) }()
+	var opsAddr string
+	ops = func() string {
+		if opsAddr == "" {
+			select {
+			case opsAddr = <-addr:
+			case <-time.After(10 * time.Second):
+				h.t.Fatal("ops server did not start")
+			}
+		}
+		return opsAddr
+	}
 	var once sync.Once
 	stop = func() {
 		once.Do(func() {
@@ -126,7 +145,7 @@ func (h *harness) startIndexer(cfg Config) (stop func()) {
 		})
 	}
 	h.t.Cleanup(stop)
-	return stop
+	return stop, ops
 }
 
 func (h *harness) payer() solana.PrivateKey {
@@ -173,6 +192,16 @@ func relayIx(from, to solana.PublicKey, lamports uint64) solana.Instruction {
 // send signs and submits a transaction paid by payer; the caller's instructions run in order.
 func (h *harness) send(payer solana.PrivateKey, ixs []solana.Instruction, opts ...solana.TransactionOption) solana.Signature {
 	h.t.Helper()
+	sig, err := h.sim.Submit(h.sign(payer, ixs, opts...))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return sig
+}
+
+// sign builds and signs a transaction without submitting it.
+func (h *harness) sign(payer solana.PrivateKey, ixs []solana.Instruction, opts ...solana.TransactionOption) *solana.Transaction {
+	h.t.Helper()
 	opts = append(opts, solana.TransactionPayer(payer.PublicKey()))
 	tx, err := solana.NewTransaction(ixs, h.sim.LatestBlockhash(), opts...)
 	if err != nil {
@@ -186,18 +215,15 @@ func (h *harness) send(payer solana.PrivateKey, ixs []solana.Instruction, opts .
 	}); err != nil {
 		h.t.Fatal(err)
 	}
-	sig, err := h.sim.Submit(tx)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return sig
+	return tx
 }
 
-// streamed reads every contribution event in the CONTRIBUTIONS stream and fails the test if a
-// dedup id appears twice.
+// streamed reads every contribution event in the CONTRIBUTIONS stream (through an ordered
+// consumer, in batches) and fails the test if a dedup id appears twice.
 func (h *harness) streamed() []events.Contribution {
 	h.t.Helper()
-	ctx := h.ctx(10 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	st, err := h.conn.JS.Stream(ctx, events.StreamContributions)
 	if err != nil {
 		h.t.Fatal(err)
@@ -206,26 +232,43 @@ func (h *harness) streamed() []events.Contribution {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	if info.State.Msgs == 0 {
+		return nil
+	}
+	cons, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
 	var out []events.Contribution
 	ids := map[string]bool{}
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
-		m, err := st.GetMsg(ctx, seq)
+	for uint64(len(out)) < info.State.Msgs {
+		batch, err := cons.FetchNoWait(1000)
 		if err != nil {
 			h.t.Fatal(err)
 		}
-		var c events.Contribution
-		if err := json.Unmarshal(m.Data, &c); err != nil {
-			h.t.Fatal(err)
+		n := 0
+		for m := range batch.Messages() {
+			n++
+			var c events.Contribution
+			if err := json.Unmarshal(m.Data(), &c); err != nil {
+				h.t.Fatal(err)
+			}
+			id := m.Headers().Get(jetstream.MsgIDHeader)
+			if id != c.MsgID() || ids[id] {
+				h.t.Fatalf("message id %q (payload id %q) stored twice or inconsistent", id, c.MsgID())
+			}
+			ids[id] = true
+			if m.Subject() != c.State.Subject() {
+				h.t.Fatalf("event in state %s on subject %s", c.State, m.Subject())
+			}
+			out = append(out, c)
 		}
-		id := m.Header.Get(jetstream.MsgIDHeader)
-		if id != c.MsgID() || ids[id] {
-			h.t.Fatalf("message id %q (payload id %q) stored twice or inconsistent", id, c.MsgID())
+		if n == 0 {
+			if ctx.Err() != nil {
+				h.t.Fatal("stream read timed out")
+			}
+			time.Sleep(5 * time.Millisecond)
 		}
-		ids[id] = true
-		if m.Subject != c.State.Subject() {
-			h.t.Fatalf("event in state %s on subject %s", c.State, m.Subject)
-		}
-		out = append(out, c)
 	}
 	return out
 }
@@ -256,7 +299,22 @@ func (h *harness) truth(escrows ...solana.PublicKey) []transferKey {
 }
 
 func sortKeys(ks []transferKey) {
-	sort.Slice(ks, func(i, j int) bool { return ks[i].String() < ks[j].String() })
+	sort.Slice(ks, func(i, j int) bool {
+		a, b := ks[i], ks[j]
+		if a.sig != b.sig {
+			return a.sig < b.sig
+		}
+		if a.to != b.to {
+			return a.to < b.to
+		}
+		if a.amount != b.amount {
+			return a.amount < b.amount
+		}
+		if a.from != b.from {
+			return a.from < b.from
+		}
+		return a.mint < b.mint
+	})
 }
 
 // published returns the contributions in state as sorted transfer keys.
@@ -273,6 +331,23 @@ func published(cs []events.Contribution, state events.ContributionState) []trans
 		out = append(out, transferKey{sig: c.Signature, from: c.Payer, to: to, amount: c.Amount, mint: c.Mint})
 	}
 	sortKeys(out)
+	return out
+}
+
+// minus removes the keys of b from a (a confirmed transfer that was later dropped is not truth).
+func minus(a, b []transferKey) []transferKey {
+	drop := map[transferKey]int{}
+	for _, k := range b {
+		drop[k]++
+	}
+	var out []transferKey
+	for _, k := range a {
+		if drop[k] > 0 {
+			drop[k]--
+			continue
+		}
+		out = append(out, k)
+	}
 	return out
 }
 
@@ -293,12 +368,18 @@ func equalKeys(a, b []transferKey) bool {
 // stream's events.
 func (h *harness) waitTruth(final bool, escrows ...solana.PublicKey) []events.Contribution {
 	h.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	return h.waitTruthWithin(30*time.Second, final, escrows...)
+}
+
+// waitTruthWithin is waitTruth with a deadline for large histories.
+func (h *harness) waitTruthWithin(d time.Duration, final bool, escrows ...solana.PublicKey) []events.Contribution {
+	h.t.Helper()
+	deadline := time.Now().Add(d)
 	var want, got, fin []transferKey
 	for {
 		want = h.truth(escrows...)
 		cs := h.streamed()
-		got = published(cs, events.StateConfirmed)
+		got = minus(published(cs, events.StateConfirmed), published(cs, events.StateDropped))
 		fin = published(cs, events.StateFinalized)
 		if equalKeys(want, got) && (!final || equalKeys(want, fin)) {
 			return cs
@@ -306,7 +387,7 @@ func (h *harness) waitTruth(final bool, escrows ...solana.PublicKey) []events.Co
 		if time.Now().After(deadline) {
 			h.t.Fatalf("stream does not match chain truth:\n want %d %v\n confirmed %d %v\n finalized %d", len(want), head(want), len(got), head(got), len(fin))
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
