@@ -28,9 +28,10 @@ func ComposeVars(compose []byte) map[string]string {
 }
 
 // RenderEnvExample writes .env.example: every variable of every service with its default,
-// commented out, grouped by the service that reads it, and the variables docker-compose.yml
-// interpolates for itself. Required variables are left uncommented and empty.
-func RenderEnvExample(svcs []Service, compose []byte) []byte {
+// commented out, grouped by the service that reads it, with its doc (from docs, by name), and the
+// variables docker-compose.yml interpolates for itself. Required variables are left uncommented
+// and empty.
+func RenderEnvExample(svcs []Service, compose []byte, docs map[string]string) []byte {
 	var b bytes.Buffer
 	b.WriteString(`# Every environment variable of the backend, with its default. Copy this file to .env and
 # uncomment what you change: the services read .env from their working directory (make run), and
@@ -102,7 +103,12 @@ func RenderEnvExample(svcs []Service, compose []byte) []byte {
 					notes = append(notes, fmt.Sprintf("%s's default is %q", r.Name, d))
 				}
 			}
-			if len(notes) > 0 {
+			switch d := docs[name]; {
+			case d != "" && len(notes) > 0:
+				fmt.Fprintf(&b, "# %s (%s)\n", d, strings.Join(notes, "; "))
+			case d != "":
+				fmt.Fprintf(&b, "# %s\n", d)
+			case len(notes) > 0:
 				fmt.Fprintf(&b, "# (%s)\n", strings.Join(notes, "; "))
 			}
 			if v.Required {
