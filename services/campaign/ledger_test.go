@@ -214,6 +214,19 @@ func TestReplayEqualsCleanPass(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkTotals(t, h.store, cs, want)
+			// A full replay of the history much later (new message ids) changes nothing.
+			for _, d := range ds[:len(ds)/2] {
+				h.publishContribution(d.c, d.msgID+":late-replay")
+			}
+			cctx, ccancel := context.WithCancel(ctx)
+			c := newLedger(h.store, h.conn, quiet(), m, lc, func() {})
+			go func() { done <- c.Run(cctx) }()
+			waitFor(t, 20*time.Second, func() (bool, string) { return h.consumerDrained(lc.Durable) })
+			ccancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			checkTotals(t, h.store, cs, want)
 			if got := counter(t, m, "applied") + counter(t, m, "duplicate"); got < float64(len(ds)) {
 				t.Fatalf("counted %v outcomes for %d deliveries", got, len(ds))
 			}

@@ -143,6 +143,13 @@ func TestRequestReplyEndToEnd(t *testing.T) {
 	if err != nil || len(byEscrow.Campaigns) != 1 {
 		t.Fatalf("list by escrow: %v %d", err, len(byEscrow.Campaigns))
 	}
+	byStatus, err := bus.Request[events.ListCampaignsReply](ctx, h.conn, events.SubjectCampaignList, events.ListCampaignsRequest{Status: "cancelled"})
+	if err != nil || len(byStatus.Campaigns) != 0 {
+		t.Fatalf("list cancelled before any cancel: %v %d", err, len(byStatus.Campaigns))
+	}
+	if _, err := bus.Request[events.ListCampaignsReply](ctx, h.conn, events.SubjectCampaignList, events.ListCampaignsRequest{Status: "open"}); apperr.Public(err).Field != "status" {
+		t.Fatalf("bad status filter: %v", err)
+	}
 	if _, err := bus.Request[events.ListCampaignsReply](ctx, h.conn, events.SubjectCampaignList, events.ListCampaignsRequest{Cursor: "garbage"}); apperr.Public(err).Field != "cursor" {
 		t.Fatalf("bad cursor: %v", err)
 	}
