@@ -144,15 +144,21 @@ func (s *Store) Create(ctx context.Context, nc campaigns.NewCampaign) (events.Ca
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		t := nc.Token
 		now := nc.CreatedAt
+		// The cache row is as fresh as the pricer's data, so newer PRICES entries replace it.
+		tokenAt := t.UpdatedAt.UTC()
+		if tokenAt.IsZero() || tokenAt.After(now) {
+			tokenAt = now
+		}
 		if err := tx.Exec(`INSERT INTO tokens (mint, name, symbol, decimals, image_url, price_usd, liquidity,
 			market_cap, volume_24h, launchpad, source, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (mint) DO UPDATE SET name = EXCLUDED.name, symbol = EXCLUDED.symbol,
 			decimals = EXCLUDED.decimals, image_url = EXCLUDED.image_url, price_usd = EXCLUDED.price_usd,
 			liquidity = EXCLUDED.liquidity, market_cap = EXCLUDED.market_cap, volume_24h = EXCLUDED.volume_24h,
-			launchpad = EXCLUDED.launchpad, source = EXCLUDED.source, updated_at = EXCLUDED.updated_at`,
+			launchpad = EXCLUDED.launchpad, source = EXCLUDED.source, updated_at = EXCLUDED.updated_at
+			WHERE tokens.updated_at <= EXCLUDED.updated_at`,
 			nc.Mint, t.Name, t.Symbol, int(t.Decimals), t.ImageURL, t.PriceUSD, t.LiquidityUSD,
-			t.MarketCapUSD, t.Volume24hUSD, t.Launchpad, t.Source, now).Error; err != nil {
+			t.MarketCapUSD, t.Volume24hUSD, t.Launchpad, t.Source, tokenAt).Error; err != nil {
 			return err
 		}
 		if err := tx.Exec(`INSERT INTO campaigns (id, name, symbol, contract_address, image_url, wallet_address,
