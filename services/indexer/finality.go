@@ -9,6 +9,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
 	"github.com/solcrowd/backend/libs/events"
+	"golang.org/x/sync/errgroup"
 )
 
 // maxStatusBatch is getSignatureStatuses' limit of signatures per call.
@@ -102,6 +103,9 @@ func (f *finality) round(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		// Settle the batch's decided transactions in parallel: each publish waits for its ack.
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(f.ix.cfg.FetchWorkers)
 		for i, p := range batch {
 			var st *rpc.SignatureStatusesResult
 			if res != nil && i < len(res.Value) {
@@ -118,9 +122,10 @@ func (f *finality) round(ctx context.Context) error {
 			default:
 				continue
 			}
-			if err := f.settle(ctx, p, state); err != nil {
-				return err
-			}
+			g.Go(func() error { return f.settle(gctx, p, state) })
+		}
+		if err := g.Wait(); err != nil {
+			return err
 		}
 	}
 	return nil

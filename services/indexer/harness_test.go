@@ -25,7 +25,7 @@ import (
 // harness is one simulated chain, one embedded JetStream server, a stub campaign watch-list
 // responder over real NATS, and indexers started with the production wiring (run).
 type harness struct {
-	t    *testing.T
+	t    testing.TB
 	sim  *soltest.Server
 	ns   *natstest.Server
 	conn *bus.Conn
@@ -43,7 +43,7 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-func newHarness(t *testing.T, simCfg soltest.Config) *harness {
+func newHarness(t testing.TB, simCfg soltest.Config) *harness {
 	t.Helper()
 	if simCfg.SlotInterval == 0 {
 		simCfg.SlotInterval = 10 * time.Millisecond
@@ -377,8 +377,10 @@ func (h *harness) waitTruthWithin(d time.Duration, final bool, escrows ...solana
 	deadline := time.Now().Add(d)
 	var want, got, fin []transferKey
 	for {
+		readStart := time.Now()
 		want = h.truth(escrows...)
 		cs := h.streamed()
+		readTook := time.Since(readStart)
 		got = minus(published(cs, events.StateConfirmed), published(cs, events.StateDropped))
 		fin = published(cs, events.StateFinalized)
 		if equalKeys(want, got) && (!final || equalKeys(want, fin)) {
@@ -387,7 +389,8 @@ func (h *harness) waitTruthWithin(d time.Duration, final bool, escrows ...solana
 		if time.Now().After(deadline) {
 			h.t.Fatalf("stream does not match chain truth:\n want %d %v\n confirmed %d %v\n finalized %d", len(want), head(want), len(got), head(got), len(fin))
 		}
-		time.Sleep(50 * time.Millisecond)
+		// Reading a large stream costs CPU the indexer needs; poll no more than half the time.
+		time.Sleep(max(50*time.Millisecond, readTook))
 	}
 }
 
@@ -399,7 +402,7 @@ func head(ks []transferKey) []transferKey {
 }
 
 // waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+func waitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
