@@ -265,4 +265,3 @@ func (s *Server) cancelCampaign(c *gin.Context) {
 	}
 	c.JSON(200, campaignEnvelope{Success: true, Campaign: viewCampaign(rep.Campaign)})
 }
-

@@ -109,13 +109,13 @@ func (h *harness) publishContribution(campaignID string, n int) uint64 {
 }
 
 type frame struct {
-	Type    string          `json:"type"`
-	Channel string          `json:"channel"`
-	Stream  string          `json:"stream"`
-	Seq     uint64          `json:"seq"`
-	Subject string          `json:"subject"`
-	Code    string          `json:"code"`
-	Event   json.RawMessage `json:"event"`
+	Type    string            `json:"type"`
+	Channel string            `json:"channel"`
+	Stream  string            `json:"stream"`
+	Seq     uint64            `json:"seq"`
+	Subject string            `json:"subject"`
+	Code    string            `json:"code"`
+	Event   json.RawMessage   `json:"event"`
 	Seqs    map[string]uint64 `json:"-"`
 }
 
@@ -239,7 +239,9 @@ func TestFanoutUnderLoad(t *testing.T) {
 	}
 	wg.Wait()
 	var worst time.Duration
-	defer func() { t.Logf("worst publish-to-client latency over %d clients × %d events: %v", healthy, total, worst) }()
+	defer func() {
+		t.Logf("worst publish-to-client latency over %d clients × %d events: %v", healthy, total, worst)
+	}()
 	for i, r := range results {
 		if r.err != nil {
 			t.Fatalf("client %d: %v after %d events", i, r.err, len(r.seqs))

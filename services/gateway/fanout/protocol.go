@@ -36,9 +36,9 @@ const StreamPrices = events.BucketPrices
 
 // Error codes of error frames.
 const (
-	CodeBadMessage      = "bad_message"      // not JSON, unknown fields, or a binary frame
-	CodeUnknownType     = "unknown_type"     // type is not subscribe, unsubscribe or ping
-	CodeBadChannel      = "bad_channel"      // a channel name that does not parse
+	CodeBadMessage      = "bad_message"  // not JSON, unknown fields, or a binary frame
+	CodeUnknownType     = "unknown_type" // type is not subscribe, unsubscribe or ping
+	CodeBadChannel      = "bad_channel"  // a channel name that does not parse
 	CodeTooManyChannels = "too_many_channels"
 	CodeBadSince        = "bad_since"        // unknown stream, or since after events were delivered
 	CodeReplayTruncated = "replay_truncated" // the gap is larger than the replay limit or no longer stored
