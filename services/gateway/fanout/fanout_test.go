@@ -430,3 +430,37 @@ func TestPricesSnapshotThenLive(t *testing.T) {
 		t.Fatalf("stale snapshot sent: %+v", f)
 	}
 }
+
+// BenchmarkFanout measures one event published to JetStream reaching 100 subscribed clients;
+// b.N events go out back to back and the clock stops when every client has read them all.
+func BenchmarkFanout(b *testing.B) {
+	h := start(b, fanout.Options{SendQueue: 4096, AllowedOrigins: []string{"*"}})
+	const clients = 100
+	var wg sync.WaitGroup
+	conns := make([]*websocket.Conn, clients)
+	for i := range conns {
+		conns[i] = h.dial(nil)
+		subscribe(b, conns[i], map[string]any{"channels": []string{"campaigns"}})
+	}
+	b.ResetTimer()
+	for i := range conns {
+		wg.Go(func() {
+			for n := 0; n < b.N; n++ {
+				_ = conns[i].SetReadDeadline(time.Now().Add(30 * time.Second))
+				if _, _, err := conns[i].ReadMessage(); err != nil {
+					b.Errorf("client %d: %v", i, err)
+					return
+				}
+			}
+		})
+	}
+	for range b.N {
+		h.publishCampaign("c1")
+	}
+	wg.Wait()
+	b.StopTimer()
+	b.ReportMetric(float64(b.N*clients)/b.Elapsed().Seconds(), "deliveries/s")
+	for _, c := range conns {
+		_ = c.Close()
+	}
+}
