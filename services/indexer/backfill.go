@@ -176,7 +176,9 @@ func (ix *Indexer) backfill(ctx context.Context, escrow string) error {
 		entries[i], entries[j] = entries[j], entries[i]
 	}
 	passStart := time.Now()
-	defer func() { ix.log.Debug("backfill pass", "escrow", escrow, "listed", len(entries), "took", time.Since(passStart)) }()
+	defer func() {
+		ix.log.Debug("backfill pass", "escrow", escrow, "listed", len(entries), "took", time.Since(passStart))
+	}()
 	// Fetch and publish with FetchWorkers in parallel; order matters only for the checkpoint,
 	// which is computed afterwards over the oldest-first list.
 	sem := make(chan struct{}, ix.cfg.FetchWorkers)

@@ -28,6 +28,7 @@ type live struct {
 	assigned map[string]*group
 
 	lastSlot atomic.Uint64 // newest slot seen on any heartbeat
+	wg       sync.WaitGroup // connection and poll goroutines
 }
 
 type group struct {
@@ -46,15 +47,18 @@ func (l *live) start(ctx context.Context) {
 	l.ctx = ctx
 	l.mu.Unlock()
 	l.sync()
-	go l.poll(ctx)
+	l.wg.Go(func() { l.poll(ctx) })
 }
+
+// wait blocks until every connection and the poller have stopped (after ctx ends).
+func (l *live) wait() { l.wg.Wait() }
 
 // sync assigns newly watched escrows to connections and forgets removed ones. A removed escrow's
 // subscription lives until its connection is next recycled; its notifications are ignored.
 func (l *live) sync() {
 	want := l.ix.watch.escrows()
 	l.mu.Lock()
-	if l.ctx == nil {
+	if l.ctx == nil || l.ctx.Err() != nil {
 		l.mu.Unlock()
 		return
 	}
@@ -78,7 +82,8 @@ func (l *live) sync() {
 		if g == nil {
 			g = &group{l: l, escrows: map[string]bool{}, polling: true, added: make(chan string, 4096)}
 			l.groups = append(l.groups, g)
-			go g.run(l.ctx)
+			ctx := l.ctx
+			l.wg.Go(func() { g.run(ctx) })
 		}
 		g.mu.Lock()
 		g.escrows[e] = true

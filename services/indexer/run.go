@@ -124,7 +124,9 @@ func (ix *Indexer) run(ctx context.Context) error {
 	}
 	g.Go(func() error { return ix.bf.run(ctx) })
 	g.Go(func() error { return ix.fin.run(ctx) })
-	return g.Wait()
+	err = g.Wait()
+	ix.live.wait()
+	return err
 }
 
 // loadWatchList asks campaign for every watched escrow, retrying until it answers. The service
