@@ -27,7 +27,7 @@ type live struct {
 	groups   []*group
 	assigned map[string]*group
 
-	lastSlot atomic.Uint64 // newest slot seen on any heartbeat
+	lastSlot atomic.Uint64  // newest slot seen on any heartbeat
 	wg       sync.WaitGroup // connection and poll goroutines
 }
 
