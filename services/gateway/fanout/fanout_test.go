@@ -257,7 +257,7 @@ func TestFanoutUnderLoad(t *testing.T) {
 		}
 	}
 	// The stalled and the reset clients are gone; the healthy ones remain.
-	waitFor(t, 5*time.Second, func() bool { return h.hub.Clients() == healthy }, "stalled and reset clients to be evicted")
+	waitFor(t, 4*ping+5*time.Second, func() bool { return h.hub.Clients() == healthy }, "stalled and reset clients to be evicted")
 	_ = stalled.Close()
 	for _, c := range conns {
 		_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
