@@ -99,7 +99,7 @@ func ParseDockerfile(src []byte) ([]Stage, error) {
 			start = n
 		}
 		if strings.HasSuffix(trimmed, "\\") {
-			cur.WriteString(strings.TrimSuffix(trimmed, "\\"))
+			cur.WriteString(strings.TrimSpace(strings.TrimSuffix(trimmed, "\\")))
 			cur.WriteString(" ")
 			continue
 		}
