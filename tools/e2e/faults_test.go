@@ -51,7 +51,7 @@ func (f *payFlow) submit(i int64) error {
 		ref = nil
 	}
 	if i%15 == 14 {
-		payer, lamports = f.poor, solana.LAMPORTS_PER_SOL
+		payer, lamports = f.poor, solana.LAMPORTS_PER_SOL+uint64(i)
 	}
 	_, err := f.sim.Submit(payment(f.sim.LatestBlockhash(), payer, f.escrow, lamports, ref))
 	return err
@@ -122,48 +122,44 @@ func TestFaultsKeepLedgerEqualToChain(t *testing.T) {
 	flow := newPayFlow(s.sim, s.wallet, solana.MustPublicKeyFromBase58(c.Reference))
 	const every = 40 * time.Millisecond
 
-	faults := []struct {
+	// Each fault lasts while `during` payments are made (one every 40ms); the silent socket and
+	// the 429 storm outlast INDEXER_STALE_AFTER (2s) so the indexer must notice and recover.
+	type fault struct {
 		name   string
+		during int64
 		inject func()
 		heal   func()
-	}{}
-	for _, svc := range []string{"indexer", "campaign", "pricer", "gateway"} {
-		faults = append(faults, struct {
-			name   string
-			inject func()
-			heal   func()
-		}{"kill -9 " + svc, func() { s.kill9(svc) }, func() { s.restart(svc) }})
 	}
-	faults = append(faults, []struct {
-		name   string
-		inject func()
-		heal   func()
-	}{
-		{"NATS restart", func() {
+	var faults []fault
+	for _, svc := range []string{"indexer", "campaign", "pricer", "gateway"} {
+		faults = append(faults, fault{"kill -9 " + svc, 40, func() { s.kill9(svc) }, func() { s.restart(svc) }})
+	}
+	faults = append(faults,
+		fault{"NATS restart", 40, func() {
 			if err := s.nats.Restart(); err != nil {
 				t.Fatalf("restart nats: %v", err)
 			}
 		}, func() {}},
-		{"database connections terminated", func() {
+		fault{"database connections terminated", 40, func() {
 			if n := s.terminateDB(ctx); n == 0 {
 				t.Errorf("no database connection to terminate")
 			}
 		}, func() {}},
-		{"Solana WebSockets dropped", func() {
+		fault{"Solana WebSockets dropped", 40, func() {
 			if n := s.sim.Faults().DropConnections(); n == 0 {
 				t.Errorf("no Solana WebSocket to drop")
 			}
 		}, func() {}},
-		{"Solana WebSockets silent", func() { s.sim.Faults().SetSilent(true) }, func() { s.sim.Faults().SetSilent(false) }},
-		{"429 storm", func() { s.sim.Faults().SetRateLimit(3, soltest.RateLimitHTTP) }, func() { s.sim.Faults().Reset() }},
-	}...)
+		fault{"Solana WebSockets silent", 100, func() { s.sim.Faults().SetSilent(true) }, func() { s.sim.Faults().SetSilent(false) }},
+		fault{"429 storm", 100, func() { s.sim.Faults().SetRateLimit(3, soltest.RateLimitHTTP) }, func() { s.sim.Faults().Reset() }},
+	)
 
 	for _, f := range faults {
 		start := time.Now()
 		flow.start(every)
 		flow.await(t, 10)
 		f.inject()
-		flow.await(t, 40) // payments made while the fault lasts
+		flow.await(t, f.during) // payments made while the fault lasts
 		f.heal()
 		flow.await(t, 10)
 		flow.stop()
@@ -176,6 +172,32 @@ func TestFaultsKeepLedgerEqualToChain(t *testing.T) {
 	if flow.errs.Load() > 0 {
 		t.Errorf("%d payments could not be submitted", flow.errs.Load())
 	}
+
+	// After all of it, every payment settles: the ledger holds only finalized entries and the
+	// campaign's settled figure is the chain's total.
+	eventually(t, 60*time.Second, "every ledger entry finalized", func(ctx context.Context) error {
+		l, err := s.escrowLedger(ctx, s.wallet.String())
+		if err != nil {
+			return err
+		}
+		tr := chainTruth(s.sim, s.wallet)
+		if d := compareLedger(l, tr); d != "" {
+			return fmt.Errorf("ledger: %s", d)
+		}
+		for _, e := range l.Entries {
+			if e.State != "finalized" {
+				return fmt.Errorf("%s is %s", e.Signature, e.State)
+			}
+		}
+		c, err := s.campaignByID(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		if !tr.Final || c.SettledLamports != strconv.FormatUint(tr.Total, 10) || c.PendingLamports != "0" {
+			return fmt.Errorf("campaign settled %s pending %s; chain %d (all final: %v)", c.SettledLamports, c.PendingLamports, tr.Total, tr.Final)
+		}
+		return nil
+	})
 }
 
 // waitCampaignTotals polls until the campaign's exact totals equal the chain's truth for its
