@@ -2,6 +2,7 @@ package indexer
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/solcrowd/backend/libs/config"
@@ -29,7 +30,10 @@ type Config struct {
 	SubscribeTimeout time.Duration `env:"INDEXER_SUBSCRIBE_TIMEOUT" envDefault:"10s"`
 	ReconnectMin     time.Duration `env:"INDEXER_RECONNECT_MIN" envDefault:"250ms"`
 	ReconnectMax     time.Duration `env:"INDEXER_RECONNECT_MAX" envDefault:"30s"`
-	MaxTxVersion     uint64        `env:"INDEXER_MAX_TX_VERSION" envDefault:"0"`
+	// MaxTxVersion is getTransaction's maxSupportedTransactionVersion: a number, or "legacy" to
+	// omit the parameter (the node then refuses versioned transactions with -32015, which the
+	// indexer parks).
+	MaxTxVersion     string        `env:"INDEXER_MAX_TX_VERSION" envDefault:"0"`
 	FinalityInterval time.Duration `env:"INDEXER_FINALITY_INTERVAL" envDefault:"2s"`
 	// DropAfterSlots: a transaction not finalized this many slots after its own is reported
 	// dropped (150 slots of blockhash lifetime plus a margin).
@@ -78,8 +82,15 @@ func (cfg Config) check() error {
 	case cfg.BackfillInterval <= 0 || cfg.PollInterval <= 0 || cfg.StaleAfter <= 0 || cfg.SubscribeTimeout <= 0 ||
 		cfg.FinalityInterval <= 0 || cfg.ReconnectMin <= 0 || cfg.ReconnectMax < cfg.ReconnectMin:
 		return fmt.Errorf("config: INDEXER_* intervals must be > 0 and INDEXER_RECONNECT_MAX >= INDEXER_RECONNECT_MIN")
+	case cfg.MaxTxVersion != "legacy" && !isUint8(cfg.MaxTxVersion):
+		return fmt.Errorf("config: INDEXER_MAX_TX_VERSION: %q is not a version number or legacy", cfg.MaxTxVersion)
 	case cfg.DropAfterSlots < 1:
 		return fmt.Errorf("config: INDEXER_DROP_AFTER_SLOTS: must be >= 1")
 	}
 	return nil
+}
+
+func isUint8(s string) bool {
+	_, err := strconv.ParseUint(s, 10, 8)
+	return err == nil
 }

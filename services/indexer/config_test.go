@@ -10,7 +10,7 @@ func TestLoadConfigDefaultsAndErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.SolanaWSURL != "ws://127.0.0.1:8900" || cfg.Commitment != "confirmed" || cfg.MaxTxVersion != 0 || cfg.SubsPerConn != 100 {
+	if cfg.SolanaWSURL != "ws://127.0.0.1:8900" || cfg.Commitment != "confirmed" || cfg.MaxTxVersion != "0" || cfg.SubsPerConn != 100 {
 		t.Fatalf("defaults: %+v", cfg)
 	}
 	for vars, want := range map[string]string{
@@ -19,6 +19,7 @@ func TestLoadConfigDefaultsAndErrors(t *testing.T) {
 		"INDEXER_SUBS_PER_CONN=0":       "INDEXER_SUBS_PER_CONN",
 		"INDEXER_BACKFILL_INTERVAL=abc": "INDEXER_BACKFILL_INTERVAL",
 		"SOLANA_RPC_URL=ftp://x":        "SOLANA_RPC_URL",
+		"INDEXER_MAX_TX_VERSION=v2":     "INDEXER_MAX_TX_VERSION",
 	} {
 		k, v, _ := strings.Cut(vars, "=")
 		_, err := LoadConfig(map[string]string{k: v})

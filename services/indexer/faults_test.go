@@ -338,3 +338,45 @@ func TestWatchListRetriedUntilCampaignAnswers(t *testing.T) {
 	h.send(payer, []solana.Instruction{transferIx(payer.PublicKey(), a, 1_000_000)})
 	h.waitTruth(true, a)
 }
+
+func TestUndecodableTransactionIsParkedOnce(t *testing.T) {
+	h := newHarness(t, soltest.Config{})
+	h.cfg.MaxTxVersion = "legacy" // the node refuses v0 transactions with -32015
+	h.cfg.BackfillInterval = 200 * time.Millisecond
+	a, _ := h.campaign("a", solana.PublicKey{})
+	h.startIndexer(h.cfg)
+	h.waitLive(1)
+	payer := h.payer()
+	table := h.sim.CreateLookupTable([]solana.PublicKey{solana.SystemProgramID, a})
+	v0 := h.send(payer, []solana.Instruction{transferIx(payer.PublicKey(), a, 1_000_000)},
+		solana.TransactionAddressTables(map[solana.PublicKey]solana.PublicKeySlice{table: {solana.SystemProgramID, a}}))
+	legacy := h.send(payer, []solana.Instruction{transferIx(payer.PublicKey(), a, 2_000_000)})
+
+	waitFor(t, "parked", 10*time.Second, func() bool { return h.stats().Parked == 1 })
+	waitFor(t, "legacy payment published", 10*time.Second, func() bool {
+		return len(bySig(h.streamed(), legacy, events.StateFinalized)) == 1
+	})
+	kv, err := h.conn.KV(h.ctx(2*time.Second), events.BucketIndexer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := kv.Get(h.ctx(2*time.Second), "parked."+v0.String())
+	if err != nil {
+		t.Fatalf("parked entry: %v", err)
+	}
+	var p ParkedTx
+	if err := json.Unmarshal(e.Value(), &p); err != nil || p.Signature != v0.String() || !strings.Contains(p.Reason, "-32015") {
+		t.Fatalf("parked entry = %+v, %v", p, err)
+	}
+	// Later backfills list it again but never fetch it again.
+	calls := h.sim.Calls()
+	waitFor(t, "more backfills", 10*time.Second, func() bool {
+		return h.sim.Calls()["getSignaturesForAddress"] >= calls["getSignaturesForAddress"]+3
+	})
+	if got := h.sim.Calls()["getTransaction"]; got != calls["getTransaction"] {
+		t.Fatalf("parked transaction fetched again: %d → %d getTransaction calls", calls["getTransaction"], got)
+	}
+	if len(bySig(h.streamed(), v0, events.StateConfirmed)) != 0 {
+		t.Fatal("parked transaction published")
+	}
+}

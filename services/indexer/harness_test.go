@@ -78,7 +78,7 @@ func newHarness(t testing.TB, simCfg soltest.Config) *harness {
 		SubsPerConn: 2, BackfillInterval: 3 * time.Second, PollInterval: 100 * time.Millisecond,
 		StaleAfter: 400 * time.Millisecond, SubscribeTimeout: 400 * time.Millisecond,
 		ReconnectMin: 20 * time.Millisecond, ReconnectMax: 200 * time.Millisecond,
-		FinalityInterval: 50 * time.Millisecond, DropAfterSlots: 60, FetchWorkers: 8, NullRetries: 6,
+		FinalityInterval: 50 * time.Millisecond, DropAfterSlots: 60, FetchWorkers: 8, MaxTxVersion: "0", NullRetries: 6,
 		WatchListRetry: 50 * time.Millisecond,
 	}
 	h.cfg.NATSURL = h.ns.URL()

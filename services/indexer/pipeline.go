@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strconv"
 	"sync"
 	"time"
 
@@ -167,11 +168,11 @@ func (ix *Indexer) fetch(ctx context.Context, sig string, fromNotification bool)
 	if err != nil {
 		return nil, fmt.Errorf("signature %q: %w", sig, err)
 	}
-	params := []any{s.String(), map[string]any{
-		"encoding":                       solana.EncodingJSONParsed,
-		"commitment":                     ix.cfg.Commitment,
-		"maxSupportedTransactionVersion": ix.cfg.MaxTxVersion,
-	}}
+	opts := map[string]any{"encoding": solana.EncodingJSONParsed, "commitment": ix.cfg.Commitment}
+	if v, err := strconv.ParseUint(ix.cfg.MaxTxVersion, 10, 8); err == nil {
+		opts["maxSupportedTransactionVersion"] = v
+	}
+	params := []any{s.String(), opts}
 	tries := 1
 	if fromNotification {
 		tries += ix.cfg.NullRetries
