@@ -216,7 +216,11 @@ func (s *stubs) escrowTx(_ context.Context, req events.EscrowTransactionsRequest
 	return rep, nil
 }
 
-func startStubs(t testing.TB, conn *bus.Conn) *stubs {
+func startStubs(t testing.TB, conn *bus.Conn) *stubs { return startStubsFor(t, conn, true) }
+
+// startStubsFor registers the indexer responder and, when withCampaignPricer, the campaign and
+// pricer responders too (the real-services test runs the real campaign and pricer instead).
+func startStubsFor(t testing.TB, conn *bus.Conn, withCampaignPricer bool) *stubs {
 	t.Helper()
 	s := &stubs{
 		campaigns: map[string]events.Campaign{}, dbOK: true, rpcOK: true, price: "180.25",
@@ -234,46 +238,51 @@ func startStubs(t testing.TB, conn *bus.Conn) *stubs {
 			t.Fatal(err)
 		}
 	}
+	var stops []func() error
+	if withCampaignPricer {
 	cs, err := conn.NewService(events.ServiceCampaign, "0.0.0-stub", log)
-	must(err)
-	must(bus.Handle(cs, "create", events.SubjectCampaignCreate, func(ctx context.Context, r events.CreateCampaignRequest) (events.CampaignReply, error) {
-		return s.create(ctx, conn, t, r)
-	}))
-	must(bus.Handle(cs, "get", events.SubjectCampaignGet, s.get))
-	must(bus.Handle(cs, "list", events.SubjectCampaignList, s.list))
-	must(bus.Handle(cs, "update", events.SubjectCampaignUpdate, s.update))
-	must(bus.Handle(cs, "cancel", events.SubjectCampaignCancel, s.cancel))
-	must(bus.Handle(cs, "escrowtx", events.SubjectCampaignEscrowTx, s.escrowTx))
-	must(bus.Handle(cs, "stats", events.SubjectCampaignStats, func(context.Context, events.StatsRequest) (events.StatsReply, error) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		n := int64(0)
-		for _, c := range s.campaigns {
-			if c.Status.Open() {
-				n++
+		must(err)
+		must(bus.Handle(cs, "create", events.SubjectCampaignCreate, func(ctx context.Context, r events.CreateCampaignRequest) (events.CampaignReply, error) {
+			return s.create(ctx, conn, t, r)
+		}))
+		must(bus.Handle(cs, "get", events.SubjectCampaignGet, s.get))
+		must(bus.Handle(cs, "list", events.SubjectCampaignList, s.list))
+		must(bus.Handle(cs, "update", events.SubjectCampaignUpdate, s.update))
+		must(bus.Handle(cs, "cancel", events.SubjectCampaignCancel, s.cancel))
+		must(bus.Handle(cs, "escrowtx", events.SubjectCampaignEscrowTx, s.escrowTx))
+		must(bus.Handle(cs, "stats", events.SubjectCampaignStats, func(context.Context, events.StatsRequest) (events.StatsReply, error) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			n := int64(0)
+			for _, c := range s.campaigns {
+				if c.Status.Open() {
+					n++
+				}
 			}
-		}
-		return events.StatsReply{MonitoredCampaigns: n, TotalCampaigns: int64(len(s.campaigns)), DatabaseOK: s.dbOK}, nil
-	}))
-	ps, err := conn.NewService(events.ServicePricer, "0.0.0-stub", log)
-	must(err)
-	must(bus.Handle(ps, "token", events.SubjectPricerToken, func(_ context.Context, r events.TokenInfoRequest) (events.TokenInfo, error) {
-		if r.Mint != seedMint {
-			return events.TokenInfo{}, apperr.NotFoundf("token not found")
-		}
-		holders := int64(12345)
-		return events.TokenInfo{Version: 1, Mint: r.Mint, Name: "Karen", Symbol: "KAREN", Decimals: 6, Supply: 1_000_000_000_000_000,
-			TokenProgram: "spl-token", PriceUSD: "0.05", LiquidityUSD: "1000.5", MarketCapUSD: "50000", Volume24hUSD: "12.25",
-			Launchpad: "pump.fun", Source: "raydium", HoldersCount: &holders, UpdatedAt: time.Now()}, nil
-	}))
-	must(bus.Handle(ps, "solprice", events.SubjectPricerSOLPrice, func(context.Context, events.SOLPriceRequest) (events.SOLPrice, error) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.price == "" {
-			return events.SOLPrice{}, apperr.NotFoundf("no SOL price yet")
-		}
-		return events.SOLPrice{Version: 1, USD: s.price, Source: "pyth", UpdatedAt: time.Now()}, nil
-	}))
+			return events.StatsReply{MonitoredCampaigns: n, TotalCampaigns: int64(len(s.campaigns)), DatabaseOK: s.dbOK}, nil
+		}))
+		stops = append(stops, cs.Stop)
+		ps, err := conn.NewService(events.ServicePricer, "0.0.0-stub", log)
+		must(err)
+		must(bus.Handle(ps, "token", events.SubjectPricerToken, func(_ context.Context, r events.TokenInfoRequest) (events.TokenInfo, error) {
+			if r.Mint != seedMint {
+				return events.TokenInfo{}, apperr.NotFoundf("token not found")
+			}
+			holders := int64(12345)
+			return events.TokenInfo{Version: 1, Mint: r.Mint, Name: "Karen", Symbol: "KAREN", Decimals: 6, Supply: 1_000_000_000_000_000,
+				TokenProgram: "spl-token", PriceUSD: "0.05", LiquidityUSD: "1000.5", MarketCapUSD: "50000", Volume24hUSD: "12.25",
+				Launchpad: "pump.fun", Source: "raydium", HoldersCount: &holders, UpdatedAt: time.Now()}, nil
+		}))
+		must(bus.Handle(ps, "solprice", events.SubjectPricerSOLPrice, func(context.Context, events.SOLPriceRequest) (events.SOLPrice, error) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if s.price == "" {
+				return events.SOLPrice{}, apperr.NotFoundf("no SOL price yet")
+			}
+			return events.SOLPrice{Version: 1, USD: s.price, Source: "pyth", UpdatedAt: time.Now()}, nil
+		}))
+		stops = append(stops, ps.Stop)
+	}
 	is, err := conn.NewService(events.ServiceIndexer, "0.0.0-stub", log)
 	must(err)
 	must(bus.Handle(is, "balance", events.SubjectIndexerBalance, func(_ context.Context, r events.EscrowBalanceRequest) (events.EscrowBalanceReply, error) {
@@ -284,7 +293,12 @@ func startStubs(t testing.TB, conn *bus.Conn) *stubs {
 		defer s.mu.Unlock()
 		return events.ChainHealthReply{OK: s.rpcOK, Slot: 123}, nil
 	}))
-	t.Cleanup(func() { _ = cs.Stop(); _ = ps.Stop(); _ = is.Stop() })
+	stops = append(stops, is.Stop)
+	t.Cleanup(func() {
+		for _, stop := range stops {
+			_ = stop()
+		}
+	})
 	return s
 }
 
@@ -301,22 +315,29 @@ type env struct {
 type envOpts struct {
 	rateLimit int
 	now       func() time.Time
+	// natsURL, when set, is a running server whose campaign and pricer services are real; only
+	// the indexer responder is stubbed.
+	natsURL string
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
-	ns := natstest.Run(t)
+	url := o.natsURL
+	if url == "" {
+		url = natstest.Run(t).URL()
+	}
 	log := slog.New(slog.DiscardHandler)
 	ctx := context.Background()
-	conn, err := bus.Connect(ctx, bus.ConnectConfig{URL: ns.URL(), Name: "gateway-test"}, log)
+	conn, err := bus.Connect(ctx, bus.ConnectConfig{URL: url, Name: "gateway-test"}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = conn.Close() })
-	if err := conn.EnsureTopology(ctx, bus.Topology{Memory: true}); err != nil {
+	// With real services the topology already exists on file storage, as the services make it.
+	if err := conn.EnsureTopology(ctx, bus.Topology{Memory: o.natsURL == ""}); err != nil {
 		t.Fatal(err)
 	}
-	st := startStubs(t, conn)
+	st := startStubsFor(t, conn, o.natsURL == "")
 	if o.rateLimit == 0 {
 		o.rateLimit = 100000
 	}
