@@ -240,7 +240,7 @@ func startStubsFor(t testing.TB, conn *bus.Conn, withCampaignPricer bool) *stubs
 	}
 	var stops []func() error
 	if withCampaignPricer {
-	cs, err := conn.NewService(events.ServiceCampaign, "0.0.0-stub", log)
+		cs, err := conn.NewService(events.ServiceCampaign, "0.0.0-stub", log)
 		must(err)
 		must(bus.Handle(cs, "create", events.SubjectCampaignCreate, func(ctx context.Context, r events.CreateCampaignRequest) (events.CampaignReply, error) {
 			return s.create(ctx, conn, t, r)

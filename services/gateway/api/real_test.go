@@ -14,6 +14,7 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/solcrowd/backend/libs/bus"
+	"github.com/solcrowd/backend/libs/events"
 	"github.com/solcrowd/backend/libs/fixtures"
 	"github.com/solcrowd/backend/libs/natstest"
 	"github.com/solcrowd/backend/libs/pgtest"
@@ -165,6 +166,39 @@ func TestContractRealServices(t *testing.T) {
 	r = e.do("GET", "/api/escrow-balance?wallet="+seedWallet, nil)
 	if d := r.json(t)["data"].(map[string]any); r.status != 200 || d["balanceUSD"] != json.Number("38.39") { // 2.75 SOL × 13.96
 		t.Fatalf("escrow-balance: %d %s", r.status, r.body)
+	}
+
+	// A confirmed payment published by the "indexer" is credited by the real campaign service and
+	// shows in the seed's escrow and campaign shapes.
+	ref := c["reference"].(string)
+	pay := events.Contribution{Version: 1, State: events.StateConfirmed,
+		Signature: "5VERv8NMvzbJMEkV8xnrLkEaWRtSz9CosKDYjCJjBRnbJLgp8uirBgmQpjKhoR4tjF3ZpRzrFmBV6UjKdiSZkQUW",
+		Escrow:    seedWallet, Payer: payer1, Amount: 1_500_000_000, Decimals: 9, Reference: ref, CampaignID: id,
+		Slot: 1000, BlockTime: 1678886400, Observed: time.Now()}
+	if _, err := e.conn.PublishJSON(ctx, pay.State.Subject(), pay.MsgID(), pay); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		r = e.do("GET", "/api/escrow-transactions/"+seedWallet, nil)
+		if r.status == 200 && r.json(t)["transactionCount"] == json.Number("1") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("payment not credited: %d %s", r.status, r.body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	et := r.json(t)
+	tx := et["transactions"].([]any)[0].(map[string]any)
+	if tx["amount"] != json.Number("1.5") || tx["from"] != payer1 || tx["timestamp"] != json.Number("1678886400") || tx["signature"] != pay.Signature ||
+		len(et["contributors"].([]any)) != 1 || et["contributors"].([]any)[0] != payer1 {
+		t.Fatalf("escrow-transactions: %s", r.body)
+	}
+	c = e.do("GET", "/api/campaign-detail/"+wsolMint, nil).json(t)["campaign"].(map[string]any)
+	if c["current_balance"] != json.Number("1.5") || c["pending_balance"] != json.Number("1.5") || c["settled_balance"] != json.Number("0") ||
+		c["current_balance_lamports"] != "1500000000" || c["contributor_count"] != json.Number("1") {
+		t.Fatalf("campaign after payment: %v", c)
 	}
 
 	// GET /api/health now counts the campaign.
