@@ -5,16 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/gagliardetto/solana-go"
-	"github.com/gagliardetto/solana-go/rpc"
-	"github.com/nats-io/nats.go/jetstream"
-	"github.com/solcrowd/backend/libs/bus"
 	"github.com/solcrowd/backend/libs/events"
 	"github.com/solcrowd/backend/libs/solana/solrpc"
 	"github.com/solcrowd/backend/libs/solana/txparse"
@@ -233,40 +229,6 @@ func (ix *Indexer) publish(ctx context.Context, c events.Contribution) error {
 	return nil
 }
 
-// Indexer is the running service core: the watch list, the live path, backfill, finality
-// tracking and publishing.
-type Indexer struct {
-	cfg  Config
-	log  *slog.Logger
-	bus  *bus.Conn
-	rpc  *solrpc.Client
-	kv   jetstream.KeyValue
-	m    *metrics
-	sigs *sigTable
-
-	watch *watchList
-	fin   *finality
-	live  *live
-	bf    *backfiller
-	queue chan notified // signatures from notifications
-
-	balMu    sync.Mutex
-	balCache map[string]balanceEntry
-	started  time.Time
-}
-
-type balanceEntry struct {
-	reply events.EscrowBalanceReply
-	at    time.Time
-}
-
-func commitment(c string) rpc.CommitmentType {
-	if c == "finalized" {
-		return rpc.CommitmentFinalized
-	}
-	return rpc.CommitmentConfirmed
-}
-
 // forgetDone forgets signatures that finished with nothing published, so that a newly watched
 // escrow's backfill re-reads a transaction that paid it before it was watched.
 func (t *sigTable) forgetDone() {
@@ -278,6 +240,3 @@ func (t *sigTable) forgetDone() {
 		}
 	}
 }
-
-// notified is a signature a logs notification named for an escrow.
-type notified struct{ sig, escrow string }
