@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/solcrowd/backend/libs/config"
@@ -49,6 +50,9 @@ type Config struct {
 	MaxGoal uint64 `env:"-"`
 	// Version is stamped into the binary at build time; it is not read from the environment.
 	Version string `env:"-"`
+
+	// opsReady, when set (tests), receives the ops server's bound address.
+	opsReady func(net.Addr)
 }
 
 // LoadConfig reads the configuration from vars (see config.Environ). A bad value is an error that

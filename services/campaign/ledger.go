@@ -125,16 +125,18 @@ func (l *Ledger) Run(ctx context.Context) error {
 }
 
 // decode turns a message into a contribution, or a poison error when it can never be one.
-func decode(m jetstream.Msg) (events.Contribution, error) {
+func decode(m jetstream.Msg) (events.Contribution, error) { return decodeContribution(m.Subject(), m.Data()) }
+
+func decodeContribution(subject string, data []byte) (events.Contribution, error) {
 	var c events.Contribution
-	if err := bus.DecodeJSON(m.Data(), &c, func() int { return c.Version }, events.Version); err != nil {
+	if err := bus.DecodeJSON(data, &c, func() int { return c.Version }, events.Version); err != nil {
 		return c, err
 	}
 	switch {
 	case !c.State.Valid():
 		return c, bus.Poison(fmt.Errorf("unknown state %q", c.State))
-	case c.State.Subject() != m.Subject():
-		return c, bus.Poison(fmt.Errorf("state %q on subject %s", c.State, m.Subject()))
+	case c.State.Subject() != subject:
+		return c, bus.Poison(fmt.Errorf("state %q on subject %s", c.State, subject))
 	case c.Signature == "" || len(c.Signature) > 128:
 		return c, bus.Poison(errors.New("bad signature"))
 	case c.TransferIndex < 0 || c.TransferIndex > 1<<20:

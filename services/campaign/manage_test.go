@@ -2,6 +2,9 @@ package campaign
 
 import (
 	"context"
+	"io"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -93,5 +96,35 @@ func TestSchedulerClosesDueCampaigns(t *testing.T) {
 	st, err := bus.Request[events.StatsReply](context.Background(), h.conn, events.SubjectCampaignStats, events.StatsRequest{})
 	if err != nil || st.MonitoredCampaigns != 0 || st.TotalCampaigns != 1 {
 		t.Fatalf("stats after expiry: %v %+v", err, st)
+	}
+}
+
+// TestOpsEndpoints: a running replica is ready only with Postgres and NATS, and exposes its
+// ledger and outbox metrics.
+func TestOpsEndpoints(t *testing.T) {
+	h := newHarness(t)
+	addrc := make(chan net.Addr, 1)
+	h.cfg.opsReady = func(a net.Addr) { addrc <- a }
+	h.run()
+	base := "http://" + (<-addrc).String()
+	res, err := http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `"postgres":"ok"`) || !strings.Contains(string(body), `"nats":"ok"`) {
+		t.Fatalf("readyz %d %s", res.StatusCode, body)
+	}
+	res, err = http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, name := range []string{`campaign_ledger_events_total{result="poison"}`, "campaign_outbox_lag_seconds", "campaign_outbox_backlog"} {
+		if !strings.Contains(string(body), name) {
+			t.Fatalf("metrics lack %s", name)
+		}
 	}
 }

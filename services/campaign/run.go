@@ -68,7 +68,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	g.Go(func() error { return runScheduler(ctx, store, cfg.SchedulerInterval, log, m, relay.Kick) })
 	g.Go(func() error { return watchTokens(ctx, conn, store, log, m) })
 	g.Go(func() error {
-		return observe.Serve(ctx, cfg.OpsAddr, observe.Handler(health, reg), cfg.ShutdownTimeout, log, nil)
+		return observe.Serve(ctx, cfg.OpsAddr, observe.Handler(health, reg), cfg.ShutdownTimeout, log, cfg.opsReady)
 	})
 	log.Info("campaign running", "ops", cfg.OpsAddr, "version", cfg.Version)
 	if err := g.Wait(); err != nil {
