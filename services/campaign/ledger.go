@@ -125,7 +125,9 @@ func (l *Ledger) Run(ctx context.Context) error {
 }
 
 // decode turns a message into a contribution, or a poison error when it can never be one.
-func decode(m jetstream.Msg) (events.Contribution, error) { return decodeContribution(m.Subject(), m.Data()) }
+func decode(m jetstream.Msg) (events.Contribution, error) {
+	return decodeContribution(m.Subject(), m.Data())
+}
 
 func decodeContribution(subject string, data []byte) (events.Contribution, error) {
 	var c events.Contribution
