@@ -24,10 +24,24 @@ const demoMint = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
 // escrow through the simulator's JSON-RPC: most carry the campaign's Solana Pay reference, some do
 // not, and one in twenty is meant to fail (the payer cannot cover it).
 func runDemo(ctx context.Context, log *slog.Logger, sim *soltest.Server, api string, every time.Duration) error {
-	id, escrow, reference, err := createDemoCampaign(ctx, api)
-	if err != nil {
-		log.Error("demo campaign not created; no demo traffic", "err", err)
-		return nil
+	// The services answer readiness before every NATS endpoint of the others is known to the
+	// gateway, so creation is retried for a while.
+	var id, escrow, reference string
+	var err error
+	for attempt := 1; ; attempt++ {
+		id, escrow, reference, err = createDemoCampaign(ctx, api)
+		if err == nil {
+			break
+		}
+		if attempt == 30 || ctx.Err() != nil {
+			log.Error("demo campaign not created; no demo traffic", "err", err)
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Second):
+		}
 	}
 	log.Info("demo campaign created", "campaign_id", id, "escrow", escrow, "reference", reference)
 	escrowKey := solana.MustPublicKeyFromBase58(escrow)
@@ -61,7 +75,7 @@ func runDemo(ctx context.Context, log *slog.Logger, sim *soltest.Server, api str
 			log.Warn("demo transfer not sent", "err", err)
 			continue
 		}
-		log.Info("demo transfer sent", "signature", sig, "lamports", amount, "with_reference", withRef, "expect_failure", payer == poor)
+		log.Info("demo transfer sent", "signature", sig, "lamports", amount, "with_reference", withRef, "expect_failure", payer.PublicKey().Equals(poor.PublicKey()))
 	}
 }
 
@@ -70,7 +84,7 @@ func sendTransfer(ctx context.Context, client *rpc.Client, payer solana.PrivateK
 	if err != nil {
 		return solana.Signature{}, err
 	}
-	ix := system.NewTransferInstruction(lamports, payer.PublicKey(), to).Build()
+	var ix solana.Instruction = system.NewTransferInstruction(lamports, payer.PublicKey(), to).Build()
 	if withRef {
 		// Solana Pay: the reference is an extra read-only, non-signer key on the transfer.
 		accounts := append(ix.Accounts(), solana.Meta(ref))

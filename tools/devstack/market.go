@@ -24,7 +24,7 @@ func startMarketReplay(log *slog.Logger) (string, *http.Server, error) {
 	}
 	mux.Handle("/coingecko/", serve("coingecko-simple-price-solana.json"))
 	mux.Handle("/dexscreener/", serve("dexscreener-tokens-v1-solana-wsol.json"))
-	mux.Handle("/jupiter/", serve("jupiter-price-v3-docs-example.json"))
+	mux.Handle("/jupiter", serve("jupiter-price-v3-docs-example.json")) // JUPITER_URL is the endpoint itself
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, err

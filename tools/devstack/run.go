@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -81,7 +83,7 @@ func run(ctx context.Context) error {
 	// Solana: the real chain when configured, else the simulator with recorded data.
 	var sim *soltest.Server
 	var market *http.Server
-	escrow := solana.NewWallet() // the demo's escrow; its key is never needed to receive
+	escrow := demoKey("escrow").PublicKey() // the demo's escrow; its key is never needed to receive
 	if simMode {
 		sim, err = soltest.Start(soltest.Config{SlotInterval: 400 * time.Millisecond, LoadFixtures: true, Logger: log.With("part", "simulator")}, cfg.SimAddr)
 		if err != nil {
@@ -90,6 +92,10 @@ func run(ctx context.Context) error {
 		defer sim.Close()
 		vars["SOLANA_RPC_URL"] = sim.URL
 		vars["SOLANA_WS_URL"] = sim.WSURL
+		// A second mint at a fixed address, so a newcomer can create a campaign of their own
+		// (the demo's campaign holds USDC's one open campaign). It is a copy of a fresh mint.
+		acct, _ := sim.Account(sim.CreateMint(demoKey("mint-authority").PublicKey(), 9, false))
+		sim.SetAccount(tryMint, acct)
 		marketURL, srv, err := startMarketReplay(log)
 		if err != nil {
 			return err
@@ -100,7 +106,7 @@ func run(ctx context.Context) error {
 		setDefault(vars, "DEXSCREENER_URL", marketURL+"/dexscreener")
 		setDefault(vars, "JUPITER_URL", marketURL+"/jupiter")
 		if vars["WALLET"] == "" {
-			vars["WALLET"] = escrow.PublicKey().String()
+			vars["WALLET"] = escrow.String()
 		}
 	}
 
@@ -120,6 +126,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	campaignCfg.Version, indexerCfg.Version, pricerCfg.Version, gatewayCfg.Version = "devstack", "devstack", "devstack", "devstack"
 	for _, c := range []struct {
 		name string
 		cfg  any
@@ -135,8 +142,15 @@ func run(ctx context.Context) error {
 
 	api := "http://" + hostPort(gatewayCfg.HTTPAddr)
 	g.Go(func() error {
+		// The banner and the demo wait until every service reports ready, so the first request
+		// finds all of them answering.
+		for _, addr := range []string{campaignCfg.OpsAddr, indexerCfg.OpsAddr, pricerCfg.OpsAddr, gatewayCfg.OpsAddr} {
+			if err := waitReady(gctx, "http://"+hostPort(addr)+"/readyz"); err != nil {
+				return nil // the failing service reports its own error
+			}
+		}
 		if err := waitReady(gctx, api+"/readyz"); err != nil {
-			return nil // the failing service reports its own error
+			return nil
 		}
 		printBanner(simMode, api, vars, sim, ns.URL(), dbURL)
 		if simMode && cfg.Demo {
@@ -150,6 +164,16 @@ func run(ctx context.Context) error {
 	}
 	log.Info("devstack stopped")
 	return err
+}
+
+// tryMint is the simulator-only mint the README's campaign-creation example uses.
+var tryMint = demoKey("try-mint").PublicKey()
+
+// demoKey derives a fixed key from a label, so the demo's addresses are the same at every start
+// and the README can name them. It is for the simulator only; never hold money with it.
+func demoKey(label string) solana.PrivateKey {
+	seed := sha256.Sum256([]byte("solcrowd devstack " + label))
+	return solana.PrivateKey(ed25519.NewKeyFromSeed(seed[:]))
 }
 
 func setDefault(vars map[string]string, k, v string) {
@@ -199,10 +223,16 @@ func printBanner(simMode bool, api string, vars map[string]string, sim *soltest.
 `, mode, api, api, api, ws, natsURL, config.RedactURL(dbURL))
 	if sim != nil {
 		fmt.Printf(" Solana:    %s (ws %s)\n", sim.URL, sim.WSURL)
+		fmt.Printf(" demo:      campaign for USDC %s, escrow %s\n", demoMint, vars["WALLET"])
+		fmt.Printf("            a payment every few seconds; try a campaign of your own for mint %s\n", tryMint)
 	}
 	fmt.Printf(` try:       curl -s %s/api/health
             curl -s %s/api/campaign-detail/%s
-================================================================================
-
 `, api, api, demoMint)
+	if sim != nil {
+		fmt.Printf(`            curl -s %s/api/escrow-transactions/%s
+            go run ./tools/devstack/wswatch escrow:%s
+`, api, vars["WALLET"], vars["WALLET"])
+	}
+	fmt.Print("================================================================================\n\n")
 }
