@@ -27,14 +27,14 @@ import (
 // Config is the development stack's own configuration; the services read theirs from the same
 // environment.
 type Config struct {
-	DataDir   string `env:"DATA_DIR" envDefault:".data"`
-	NATSPort  int    `env:"DEVSTACK_NATS_PORT" envDefault:"4223"` // 4222 is often taken by a system NATS
-	SimAddr   string `env:"DEVSTACK_SIM_ADDR" envDefault:"127.0.0.1:8899"`
-	Demo      bool   `env:"DEVSTACK_DEMO" envDefault:"true"`
+	DataDir   string        `env:"DATA_DIR" envDefault:".data"`
+	NATSPort  int           `env:"DEVSTACK_NATS_PORT" envDefault:"4223"` // 4222 is often taken by a system NATS
+	SimAddr   string        `env:"DEVSTACK_SIM_ADDR" envDefault:"127.0.0.1:8899"`
+	Demo      bool          `env:"DEVSTACK_DEMO" envDefault:"true"`
 	DemoEvery time.Duration `env:"DEVSTACK_DEMO_INTERVAL" envDefault:"2s"`
-	LogLevel  string `env:"LOG_LEVEL" envDefault:"info"`
-	LogFormat string `env:"LOG_FORMAT" envDefault:"text"`
-	HTTPAddr  string `env:"HTTP_ADDR" envDefault:":8000"`
+	LogLevel  string        `env:"LOG_LEVEL" envDefault:"info"`
+	LogFormat string        `env:"LOG_FORMAT" envDefault:"text"`
+	HTTPAddr  string        `env:"HTTP_ADDR" envDefault:":8000"`
 	// DatabaseURL is where the services keep their data. In simulator mode the default database
 	// is recreated at every start, because the simulated chain starts empty too.
 	DatabaseURL string `env:"DATABASE_URL"`
