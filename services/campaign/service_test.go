@@ -53,6 +53,24 @@ func TestRequestReplyEndToEnd(t *testing.T) {
 	if err != nil || again.Created || again.Campaign.ID != c.ID {
 		t.Fatalf("idempotent retry: %v %+v", err, again)
 	}
+	// Even with the pricer down, the retry answers from the first result; the same key with a
+	// different request is a conflict.
+	p.mu.Lock()
+	p.down[mint] = true
+	p.mu.Unlock()
+	again, err = h.create(events.CreateCampaignRequest{ContractAddress: mint, GoalAmount: "9007199.254740993",
+		ExpiresAt: end.Format(time.RFC3339), Description: ptr("Support the Karen meme coin!"),
+		SocialTwitter: ptr("https://x.com/karen_token"), SocialWebsite: ptr("https://karen.meme"), IdempotencyKey: "req-1"})
+	if err != nil || again.Campaign.ID != c.ID {
+		t.Fatalf("idempotent retry with the pricer down: %v", err)
+	}
+	p.mu.Lock()
+	delete(p.down, mint)
+	p.mu.Unlock()
+	_, err = h.create(events.CreateCampaignRequest{ContractAddress: mint, GoalAmount: "2", ExpiresAt: future(time.Hour), IdempotencyKey: "req-1"})
+	if e := apperr.Public(err); e == nil || e.Code != apperr.Conflict || e.Field != "idempotency_key" {
+		t.Fatalf("key reused for another request: %v", err)
+	}
 	// A second open campaign for the mint is a conflict.
 	_, err = h.create(events.CreateCampaignRequest{ContractAddress: mint, GoalAmount: "1", ExpiresAt: future(time.Hour)})
 	if apperr.CodeOf(err) != apperr.Conflict {

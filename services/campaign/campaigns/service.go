@@ -94,6 +94,14 @@ func (s *Service) Create(ctx context.Context, req events.CreateCampaignRequest) 
 		return events.CampaignReply{}, err
 	}
 
+	// A retried create answers from the first result without asking the pricer again.
+	hash := requestHash(req)
+	if req.IdempotencyKey != "" {
+		if c, ok, err := s.store.ByIdempotencyKey(ctx, req.IdempotencyKey, hash); ok || err != nil {
+			return events.CampaignReply{Campaign: c}, err
+		}
+	}
+
 	info, err := s.tokens.Token(ctx, mint)
 	switch {
 	case apperr.CodeOf(err) == apperr.NotFound || apperr.CodeOf(err) == apperr.Invalid:
@@ -124,7 +132,7 @@ func (s *Service) Create(ctx context.Context, req events.CreateCampaignRequest) 
 		Description:    desc,
 		Token:          info,
 		IdempotencyKey: req.IdempotencyKey,
-		RequestHash:    requestHash(req),
+		RequestHash:    hash,
 	}
 	if info.ImageURL != "" {
 		img := info.ImageURL

@@ -19,6 +19,9 @@ type Store interface {
 	// for the same request it returns the first campaign and created=false; with the key used
 	// for a different request it is a conflict. A second open campaign for the mint is a conflict.
 	Create(ctx context.Context, nc NewCampaign) (c events.Campaign, created bool, err error)
+	// ByIdempotencyKey returns the campaign a create with this key made (ok), or a conflict when
+	// the key was used for a request with another hash; ok is false when the key is unused.
+	ByIdempotencyKey(ctx context.Context, key, requestHash string) (c events.Campaign, ok bool, err error)
 	// Get returns one campaign by id (not_found when absent).
 	Get(ctx context.Context, id string) (events.Campaign, error)
 	// GetByMint returns the open campaign of a mint, else its most recent one.

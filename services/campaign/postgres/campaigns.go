@@ -136,7 +136,7 @@ func emit(tx *gorm.DB, typ string, c events.Campaign, prev events.CampaignStatus
 // Create implements campaigns.Store.
 func (s *Store) Create(ctx context.Context, nc campaigns.NewCampaign) (events.Campaign, bool, error) {
 	if nc.IdempotencyKey != "" {
-		if c, ok, err := s.byIdempotencyKey(ctx, nc); ok || err != nil {
+		if c, ok, err := s.ByIdempotencyKey(ctx, nc.IdempotencyKey, nc.RequestHash); ok || err != nil {
 			return c, false, err
 		}
 	}
@@ -186,7 +186,7 @@ func (s *Store) Create(ctx context.Context, nc campaigns.NewCampaign) (events.Ca
 	if isUniqueViolation(err) {
 		// A concurrent create with the same key won, or the mint already has an open campaign.
 		if nc.IdempotencyKey != "" {
-			if c, ok, kerr := s.byIdempotencyKey(ctx, nc); ok || kerr != nil {
+			if c, ok, kerr := s.ByIdempotencyKey(ctx, nc.IdempotencyKey, nc.RequestHash); ok || kerr != nil {
 				return c, false, kerr
 			}
 		}
@@ -199,21 +199,20 @@ func (s *Store) Create(ctx context.Context, nc campaigns.NewCampaign) (events.Ca
 	return out, true, nil
 }
 
-// byIdempotencyKey returns the campaign a key created (ok) or a conflict when the key was used
-// for a different request.
-func (s *Store) byIdempotencyKey(ctx context.Context, nc campaigns.NewCampaign) (events.Campaign, bool, error) {
+// ByIdempotencyKey implements campaigns.Store.
+func (s *Store) ByIdempotencyKey(ctx context.Context, key, requestHash string) (events.Campaign, bool, error) {
 	var rows []struct {
 		RequestHash string `gorm:"column:request_hash"`
 		CampaignID  string `gorm:"column:campaign_id"`
 	}
 	if err := s.db.WithContext(ctx).Raw(`SELECT request_hash, campaign_id::text AS campaign_id
-		FROM idempotency_keys WHERE key = ?`, nc.IdempotencyKey).Scan(&rows).Error; err != nil {
+		FROM idempotency_keys WHERE key = ?`, key).Scan(&rows).Error; err != nil {
 		return events.Campaign{}, false, translate(err, "idempotency key")
 	}
 	if len(rows) == 0 {
 		return events.Campaign{}, false, nil
 	}
-	if rows[0].RequestHash != nc.RequestHash {
+	if rows[0].RequestHash != requestHash {
 		return events.Campaign{}, false, &apperr.Error{Code: apperr.Conflict, Field: "idempotency_key",
 			Message: "idempotency_key was already used for a different request"}
 	}
