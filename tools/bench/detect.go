@@ -74,7 +74,7 @@ func benchDetect(ctx context.Context, o options) (*table, error) {
 }
 
 func detectRun(ctx context.Context, o options, t *table) error {
-	st, err := startStack(ctx, stackOptions{slot: o.slot}, o.log)
+	st, err := startStack(ctx, stackOptions{slot: o.slot, env: o.env}, o.log)
 	if err != nil {
 		return err
 	}

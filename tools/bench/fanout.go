@@ -84,7 +84,7 @@ type clientReport struct {
 }
 
 func fanoutRun(ctx context.Context, o options, t *table) error {
-	st, err := startStack(ctx, stackOptions{slot: o.slot}, o.log)
+	st, err := startStack(ctx, stackOptions{slot: o.slot, env: o.env}, o.log)
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -37,6 +38,8 @@ type options struct {
 	backfill int           // backfill: historical payments
 	rps      float64       // backfill: RPC requests per second
 	verbose  bool
+	cpuprof  string
+	env      map[string]string // service configuration overrides (-env K=V,K=V)
 	out      io.Writer
 	log      *slog.Logger // services' logger
 }
@@ -87,6 +90,9 @@ func parse(args []string, out io.Writer) (cmd string, o options, err error) {
 	fs.IntVar(&o.cold, "cold", 10000, "rpc: historical payments found at a cold start")
 	fs.IntVar(&o.backfill, "backfill", 2000, "backfill: historical payments to catch up")
 	fs.Float64Var(&o.rps, "rps", 50, "backfill: the indexer's RPC limit (SOLANA_RPC_RPS)")
+	fs.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of the whole process (services included) to this file")
+	var env string
+	fs.StringVar(&env, "env", "", "service configuration overrides for every stack, e.g. INDEXER_FETCH_WORKERS=16,CAMPAIGN_LEDGER_BATCH=512")
 	fs.BoolVar(&o.verbose, "v", false, "log the services at info level to stderr (default: warnings)")
 	fs.SetOutput(out)
 	fs.Usage = func() { usage(fs) }
@@ -106,6 +112,17 @@ func parse(args []string, out io.Writer) (cmd string, o options, err error) {
 		o.events < 1 || o.steady < 1 || o.cold < 1 || o.backfill < 1 || o.rps <= 0 {
 		return "", o, fmt.Errorf("every count, duration and rate must be positive")
 	}
+	o.env = map[string]string{}
+	for _, kv := range strings.Split(env, ",") {
+		if kv == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return "", o, fmt.Errorf("-env: %q is not KEY=VALUE", kv)
+		}
+		o.env[k] = v
+	}
 	lvl := slog.LevelWarn
 	if o.verbose {
 		lvl = slog.LevelInfo
@@ -119,6 +136,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	cmd, o, err := parse(args, out)
 	if err != nil {
 		return err
+	}
+	if o.cpuprof != "" {
+		f, err := os.Create(o.cpuprof)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	cmds := []string{cmd}
 	if cmd == "all" {

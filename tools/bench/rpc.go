@@ -42,7 +42,7 @@ func benchRPC(ctx context.Context, o options) (*table, error) {
 // steadyRPC lands o.steady payments at 100 per second on a running, warmed-up stack and returns
 // the simulator's call counters from the first payment until all are finalized in Postgres.
 func steadyRPC(ctx context.Context, o options) (map[string]int64, error) {
-	st, err := startStack(ctx, stackOptions{slot: o.slot}, o.log)
+	st, err := startStack(ctx, stackOptions{slot: o.slot, env: o.env}, o.log)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +101,7 @@ type coldResult struct {
 // finalized there, with the simulator's call counters at both moments.
 func coldStart(ctx context.Context, o options, n int, rps float64) (coldResult, error) {
 	var res coldResult
-	st, err := startStack(ctx, stackOptions{slot: o.slot, vars: map[string]string{"SOLANA_RPC_RPS": fmt.Sprint(rps)}}, o.log)
+	st, err := startStack(ctx, stackOptions{slot: o.slot, env: o.env, vars: map[string]string{"SOLANA_RPC_RPS": fmt.Sprint(rps)}}, o.log)
 	if err != nil {
 		return res, err
 	}

@@ -65,7 +65,8 @@ type running struct {
 // stackOptions adjust the services' configuration; keys are the services' environment variables.
 type stackOptions struct {
 	vars map[string]string
-	slot time.Duration // slot interval of the simulator's clock
+	env  map[string]string // -env overrides, applied last
+	slot time.Duration     // slot interval of the simulator's clock
 }
 
 func startStack(ctx context.Context, o stackOptions, log *slog.Logger) (st *stack, err error) {
@@ -125,6 +126,9 @@ func startStack(ctx context.Context, o stackOptions, log *slog.Logger) (st *stac
 		"RATE_LIMIT_WRITES_PER_MIN": "0",
 	}
 	for k, v := range o.vars {
+		st.vars[k] = v
+	}
+	for k, v := range o.env {
 		st.vars[k] = v
 	}
 	if st.bus, err = bus.Connect(ctx, bus.ConnectConfig{URL: st.nats.URL(), Name: "bench"}, slog.New(slog.DiscardHandler)); err != nil {

@@ -29,7 +29,7 @@ func benchThroughput(ctx context.Context, o options) (*table, error) {
 		if err != nil {
 			return t, err
 		}
-		st, err := startStack(ctx, stackOptions{slot: o.slot}, o.log)
+		st, err := startStack(ctx, stackOptions{slot: o.slot, env: o.env}, o.log)
 		if err != nil {
 			return t, err
 		}
@@ -38,12 +38,15 @@ func benchThroughput(ctx context.Context, o options) (*table, error) {
 			st.close()
 			return t, err
 		}
-		rate, err := pipelineRun(ctx, st, o)
+		var stages pipelineStages
+		rate, err := pipelineRun(ctx, st, o, &stages)
 		st.close()
 		if err != nil {
 			return t, fmt.Errorf("run %d: %w", r+1, err)
 		}
 		t.add("end to end (simulator → indexer → JetStream → campaign → Postgres)", "payments/s", rate)
+		t.add("stage: payments landed in the simulator (during the run)", "payments/s", stages.submitted)
+		t.add("stage: contribution.confirmed stored in JetStream by the indexer", "events/s", stages.published)
 		t.add("baseline: simulator alone (in-process Submit)", "transfers/s", ceiling)
 		t.add("baseline: raw JetStream async publish (file storage, Nats-Msg-Id)", "msgs/s", asyncRate)
 		t.add("baseline: raw JetStream sync publish, 4 publishers (the indexer's pattern)", "msgs/s", syncRate)
@@ -207,7 +210,13 @@ func sampleContribution() []byte {
 
 // pipelineRun runs the services on st, lands o.n payments and returns payments per second from
 // the first submit until Postgres holds all of them, after checking the totals.
-func pipelineRun(ctx context.Context, st *stack, o options) (float64, error) {
+// pipelineStages are the rates of the stages of one run, each from the first submit.
+type pipelineStages struct {
+	submitted float64 // payments landed in the simulator per second
+	published float64 // contribution.confirmed stored in JetStream per second
+}
+
+func pipelineRun(ctx context.Context, st *stack, o options, stages *pipelineStages) (float64, error) {
 	for _, s := range []string{"campaign", "pricer", "indexer"} {
 		if err := st.start(s); err != nil {
 			return 0, err
@@ -230,11 +239,20 @@ func pipelineRun(ctx context.Context, st *stack, o options) (float64, error) {
 	}
 	submitted := time.Since(start)
 	limit := max(60*time.Second, time.Duration(o.n)*5*time.Millisecond)
+	var published time.Duration
 	err = st.waitFor(ctx, limit, fmt.Sprintf("%d payments committed", o.n), func() (bool, error) {
+		if published == 0 {
+			if n, err := confirmedInStream(ctx, st); err == nil && n >= uint64(o.n) {
+				published = time.Since(start)
+			}
+		}
 		l, err := st.ledger(ctx)
 		return err == nil && l.count >= int64(o.n), err
 	})
 	el := time.Since(start)
+	if published == 0 {
+		published = el
+	}
 	if err != nil {
 		l, _ := st.ledger(ctx)
 		return 0, fmt.Errorf("%w (committed %d of %d)", err, l.count, o.n)
@@ -246,7 +264,22 @@ func pipelineRun(ctx context.Context, st *stack, o options) (float64, error) {
 		return 0, err
 	}
 	o.log.Info("throughput run", "payments", o.n, "submitted_in", submitted, "committed_in", el)
+	stages.submitted = float64(o.n) / submitted.Seconds()
+	stages.published = float64(o.n) / published.Seconds()
 	return float64(o.n) / el.Seconds(), nil
+}
+
+// confirmedInStream counts contribution.confirmed messages stored in CONTRIBUTIONS.
+func confirmedInStream(ctx context.Context, st *stack) (uint64, error) {
+	s, err := st.bus.JS.Stream(ctx, events.StreamContributions)
+	if err != nil {
+		return 0, err
+	}
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(events.SubjectContributionConfirmed))
+	if err != nil {
+		return 0, err
+	}
+	return info.State.Subjects[events.SubjectContributionConfirmed], nil
 }
 
 // verifyLedger checks the committed totals against the payments: count and sum in the ledger,
