@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,6 +48,7 @@ type client struct {
 	closeText string
 	last      map[string]uint64   // per stream: newest seq delivered (or resumed after)
 	replaying map[string]bool     // per stream: a replay is running; live events wait in pending
+	anchored  map[string]bool     // per stream: last holds a resume point (given or taken at subscribe)
 	pending   map[string][]pended // per stream: live events held during a replay
 	replays   sync.WaitGroup
 }
@@ -83,6 +85,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) error {
 		channels:  map[string]struct{}{},
 		last:      map[string]uint64{},
 		replaying: map[string]bool{},
+		anchored:  map[string]bool{},
 		pending:   map[string][]pended{},
 	}
 	if !h.register(c) {
@@ -313,24 +316,44 @@ func (c *client) subscribe(m clientMsg) {
 			c.control(errorFrame{Type: "error", Code: CodeBadSince, Message: "since keys are CAMPAIGNS, CONTRIBUTIONS and PRICES", ID: m.ID, Stream: truncate(st)})
 			return
 		}
-		if c.last[st] != 0 || c.replaying[st] {
+		if c.anchored[st] && st != StreamPrices || c.last[st] != 0 || c.replaying[st] {
 			c.mu.Unlock()
 			c.control(errorFrame{Type: "error", Code: CodeBadSince, Message: "since is only accepted before this connection has delivered events of that stream", ID: m.ID, Stream: st})
 			return
 		}
 	}
-	var replay []string
+	var replay, anchor []string
 	for _, st := range replayable {
-		if n, ok := m.Since[st]; ok && n > 0 {
+		if n, ok := m.Since[st]; ok { // 0 replays the stream from its start
 			c.last[st] = n
 			c.replaying[st] = true
+			c.anchored[st] = true
 			replay = append(replay, st)
+		} else if !c.anchored[st] && touches(st, m.Channels) {
+			anchor = append(anchor, st)
 		}
 	}
 	if n := m.Since[StreamPrices]; n > 0 {
 		c.last[StreamPrices] = n
 	}
 	c.mu.Unlock()
+
+	// Without since, the resume point is the stream's last sequence now, taken before the
+	// channels are registered; the replay below then covers anything stored between that read and
+	// the registration, so the ack's last_seq is a point the client can resume from exactly.
+	for _, st := range anchor {
+		info, err := c.h.js.Stream(c.ctx, st)
+		if err != nil {
+			c.h.log.Warn("fanout: stream info", "stream", st, "err", err)
+			continue
+		}
+		c.mu.Lock()
+		c.last[st] = info.CachedInfo().State.LastSeq
+		c.replaying[st] = true
+		c.anchored[st] = true
+		c.mu.Unlock()
+		replay = append(replay, st)
+	}
 
 	// The ack goes first: no event of the new channels can be queued before subscribe below.
 	c.ack("subscribe", m.ID, m.Channels...)
@@ -378,6 +401,21 @@ func (c *client) replay(stream, id string) {
 	}
 }
 
+// touches reports whether any of chs receives events of stream.
+func touches(stream string, chs []string) bool {
+	for _, ch := range chs {
+		switch {
+		case strings.HasPrefix(ch, prefixCampaign):
+			return true
+		case ch == ChannelCampaigns && stream == events.StreamCampaigns:
+			return true
+		case strings.HasPrefix(ch, prefixEscrow) && stream == events.StreamContributions:
+			return true
+		}
+	}
+	return false
+}
+
 func (c *client) replayRange(stream string, from uint64, id string) error {
 	ctx, cancel := context.WithTimeout(c.ctx, time.Minute)
 	defer cancel()
@@ -406,6 +444,8 @@ func (c *client) replayRange(stream string, from uint64, id string) error {
 	cons, err := c.h.js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{
 		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:   from,
+		// The server drops the replay consumer soon after we stop reading it.
+		InactiveThreshold: 10 * time.Second,
 	})
 	if err != nil {
 		return err
