@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -85,13 +86,41 @@ func strictDecoder(t *testing.T) runtime.Decoder {
 	return kjson.NewSerializerWithOptions(kjson.DefaultMetaFactory, scheme, scheme, kjson.SerializerOptions{Yaml: true, Strict: true})
 }
 
+// builtOverlay is an overlay's objects and the problems found building and decoding them.
+type builtOverlay struct {
+	c    cluster
+	errs []string
+}
+
+// overlayCache builds each overlay once per test binary; every test still reports its problems.
+var overlayCache sync.Map // overlay name → *builtOverlay
+
 // buildOverlay runs kustomize over an overlay and decodes every object strictly into its API type.
 func buildOverlay(t *testing.T, overlay string) cluster {
 	t.Helper()
+	v, ok := overlayCache.Load(overlay)
+	if !ok {
+		v, _ = overlayCache.LoadOrStore(overlay, renderOverlay(t, overlay))
+	}
+	b := v.(*builtOverlay)
+	for _, e := range b.errs {
+		t.Error(e)
+	}
+	if b.c.namespace == "" {
+		t.FailNow()
+	}
+	return b.c
+}
+
+func renderOverlay(t *testing.T, overlay string) *builtOverlay {
+	t.Helper()
+	out := &builtOverlay{}
+	fail := func(format string, args ...any) { out.errs = append(out.errs, fmt.Sprintf(format, args...)) }
 	dir := filepath.Join(repoRoot(t), "deploy", "k8s", "overlays", overlay)
 	rm, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
 	if err != nil {
-		t.Fatalf("kustomize build %s: %v", overlay, err)
+		fail("kustomize build %s: %v", overlay, err)
+		return out
 	}
 	dec := strictDecoder(t)
 	c := cluster{
@@ -99,34 +128,36 @@ func buildOverlay(t *testing.T, overlay string) cluster {
 		services: map[string]*corev1.Service{}, configMaps: map[string]*corev1.ConfigMap{},
 	}
 	for _, r := range rm.Resources() {
+		id := r.CurId().String()
 		y, err := r.AsYAML()
 		if err != nil {
-			t.Fatal(err)
+			fail("%s: %s: %v", overlay, id, err)
+			continue
 		}
-		id := r.CurId().String()
 		if r.GetApiVersion() == "postgresql.cnpg.io/v1" && r.GetKind() == "Cluster" {
 			var pg cnpgCluster
 			js, err := r.MarshalJSON()
 			if err != nil {
-				t.Fatal(err)
+				fail("%s: %s: %v", overlay, id, err)
+				continue
 			}
 			d := json.NewDecoder(bytes.NewReader(js))
 			d.DisallowUnknownFields()
 			if err := d.Decode(&pg); err != nil {
-				t.Errorf("%s: %s: %v", overlay, id, err)
+				fail("%s: %s: %v", overlay, id, err)
 			}
 			c.pg = append(c.pg, pg)
 			continue
 		}
 		obj, _, err := dec.Decode(y, nil, nil)
 		if err != nil {
-			t.Errorf("%s: %s does not decode strictly: %v", overlay, id, err)
+			fail("%s: %s does not decode strictly: %v", overlay, id, err)
 			continue
 		}
 		switch o := obj.(type) {
 		case *corev1.Namespace:
 			if c.namespace != "" {
-				t.Errorf("%s: two namespaces", overlay)
+				fail("%s: two namespaces", overlay)
 			}
 			c.namespace = o.Name
 		case *appsv1.Deployment:
@@ -146,18 +177,19 @@ func buildOverlay(t *testing.T, overlay string) cluster {
 		case *networkingv1.Ingress:
 			c.ingresses = append(c.ingresses, o)
 		default:
-			t.Errorf("%s: %s: no check for %T; add one", overlay, id, obj)
+			fail("%s: %s: no check for %T; add one", overlay, id, obj)
 		}
 	}
 	if c.namespace == "" {
-		t.Fatalf("%s: no Namespace object", overlay)
+		fail("%s: no Namespace object", overlay)
 	}
 	for _, r := range rm.Resources() {
 		if r.GetKind() != "Namespace" && r.GetNamespace() != c.namespace {
-			t.Errorf("%s: %s is in namespace %q, want %q", overlay, r.CurId(), r.GetNamespace(), c.namespace)
+			fail("%s: %s is in namespace %q, want %q", overlay, r.CurId(), r.GetNamespace(), c.namespace)
 		}
 	}
-	return c
+	out.c = c
+	return out
 }
 
 var overlays = []string{"dev", "prod"}
@@ -350,7 +382,7 @@ func checkDeployment(t *testing.T, c cluster, d *appsv1.Deployment, svc Service)
 
 	// Graceful termination outlasts the service's own shutdown budget.
 	if pod.TerminationGracePeriodSeconds == nil || float64(*pod.TerminationGracePeriodSeconds) <= loaded.ShutdownTimeout.Seconds() {
-		t.Errorf("%s: terminationGracePeriodSeconds %v must exceed SHUTDOWN_TIMEOUT %s", svc.Name, pod.TerminationGracePeriodSeconds, loaded.ShutdownTimeout)
+		t.Errorf("%s: terminationGracePeriodSeconds must exceed SHUTDOWN_TIMEOUT %s", svc.Name, loaded.ShutdownTimeout)
 	}
 
 	// Security: non-root, read-only root, no privilege escalation, no capabilities.
