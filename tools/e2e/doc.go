@@ -6,5 +6,6 @@
 // dropped and silent Solana sockets, 429 storms) are injected while payments flow, and every test
 // ends by comparing the ledger with the simulator's chain truth.
 //
-// The package has no non-test code; see README.md in this directory for how to run it.
+// Run it with `cd tools && go test -race -count=1 ./e2e/` (make test does). Each service's output
+// is printed when a test fails; set E2E_LOG_DIR to keep every log in that directory.
 package e2e

@@ -32,8 +32,8 @@ func TestCampaignLifecycle(t *testing.T) {
 	// Two campaigns share the default escrow (WALLET): A for the recorded USDC mint, funded by
 	// its payments, and B for a mint made on the simulator, which ends soon without its goal.
 	mintB := s.sim.CreateMint(solana.NewWallet().PublicKey(), 6, false)
-	a := s.createCampaign(ctx, usdcMint, "0.5", time.Now().Add(25*time.Second), "")
-	b := s.createCampaign(ctx, mintB.String(), "100", time.Now().Add(6*time.Second), "")
+	a := s.createCampaign(ctx, usdcMint, "0.5", time.Now().Add(30*time.Second), "")
+	b := s.createCampaign(ctx, mintB.String(), "100", time.Now().Add(12*time.Second), "")
 	if a.WalletAddress != s.wallet.String() || b.WalletAddress != s.wallet.String() {
 		t.Fatalf("escrows %s and %s, want WALLET %s", a.WalletAddress, b.WalletAddress, s.wallet)
 	}

@@ -68,6 +68,13 @@ type stackOptions struct {
 func newStack(t *testing.T, o stackOptions) *stack {
 	t.Helper()
 	s := &stack{t: t, procs: map[string]*proc{}, env: map[string]map[string]string{}, logDir: t.TempDir()}
+	if dir := os.Getenv("E2E_LOG_DIR"); dir != "" {
+		// Keep the services' logs after the test, one directory per test.
+		s.logDir = filepath.Join(dir, t.Name())
+		if err := os.MkdirAll(s.logDir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	s.nats = natstest.Run(t)
 	s.dbURL = pgtest.NewDatabase(t, "")
 	s.sim = soltest.NewServer(t, soltest.Config{SlotInterval: o.SlotInterval, LoadFixtures: true})
