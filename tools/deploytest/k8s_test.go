@@ -298,6 +298,9 @@ func checkDeployment(t *testing.T, c cluster, d *appsv1.Deployment, svc Service)
 	if !strings.Contains(ctr.Image, "solcrowd/"+svc.Name) {
 		t.Errorf("%s: image %q is not the service's", svc.Name, ctr.Image)
 	}
+	if i := strings.LastIndex(ctr.Image, ":"); i < 0 || strings.Contains(ctr.Image[i:], "/") || ctr.Image[i+1:] == "latest" {
+		t.Errorf("%s: image %q needs an explicit tag (not latest) so rollouts are reproducible", svc.Name, ctr.Image)
+	}
 
 	// Environment: only variables the service reads, every required one set, and LoadConfig accepts it.
 	e := containerEnv(t, c, ctr, svc)
