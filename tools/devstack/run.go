@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -41,8 +42,10 @@ type Config struct {
 	RPCURL      string `env:"SOLANA_RPC_URL"`
 }
 
-func run(ctx context.Context) error {
-	vars, err := config.Environ(os.Environ(), ".env")
+// run starts the stack with the given process environment (plus .env) and writes logs and the
+// banner to out. It returns when ctx ends or a service fails.
+func run(ctx context.Context, environ []string, out io.Writer) error {
+	vars, err := config.Environ(environ, ".env")
 	if err != nil {
 		return err
 	}
@@ -50,7 +53,7 @@ func run(ctx context.Context) error {
 	if err := config.Parse(&cfg, vars); err != nil {
 		return err
 	}
-	log, err := observe.NewLogger(os.Stdout, cfg.LogFormat, cfg.LogLevel)
+	log, err := observe.NewLogger(out, cfg.LogFormat, cfg.LogLevel)
 	if err != nil {
 		return err
 	}
@@ -152,7 +155,7 @@ func run(ctx context.Context) error {
 		if err := waitReady(gctx, api+"/readyz"); err != nil {
 			return nil
 		}
-		printBanner(simMode, api, vars, sim, ns.URL(), dbURL)
+		printBanner(out, simMode, api, vars, sim, ns.URL(), dbURL)
 		if simMode && cfg.Demo {
 			return runDemo(gctx, log.With("part", "demo"), sim, api, cfg.DemoEvery)
 		}
@@ -206,13 +209,13 @@ func waitReady(ctx context.Context, url string) error {
 	}
 }
 
-func printBanner(simMode bool, api string, vars map[string]string, sim *soltest.Server, natsURL, dbURL string) {
+func printBanner(out io.Writer, simMode bool, api string, vars map[string]string, sim *soltest.Server, natsURL, dbURL string) {
 	mode := "LIVE CHAIN: watching " + config.RedactURL(vars["SOLANA_RPC_URL"])
 	if simMode {
 		mode = "SIMULATOR: local chain simulator with recorded mainnet data and a demo load (set SOLANA_RPC_URL to watch a real chain)"
 	}
 	ws := strings.Replace(api, "http://", "ws://", 1) + "/ws"
-	fmt.Printf(`
+	fmt.Fprintf(out, `
 ================================================================================
  solcrowd backend is running
  mode:      %s
@@ -222,17 +225,17 @@ func printBanner(simMode bool, api string, vars map[string]string, sim *soltest.
  NATS:      %s   Postgres: %s
 `, mode, api, api, api, ws, natsURL, config.RedactURL(dbURL))
 	if sim != nil {
-		fmt.Printf(" Solana:    %s (ws %s)\n", sim.URL, sim.WSURL)
-		fmt.Printf(" demo:      campaign for USDC %s, escrow %s\n", demoMint, vars["WALLET"])
-		fmt.Printf("            a payment every few seconds; try a campaign of your own for mint %s\n", tryMint)
+		fmt.Fprintf(out, " Solana:    %s (ws %s)\n", sim.URL, sim.WSURL)
+		fmt.Fprintf(out, " demo:      campaign for USDC %s, escrow %s\n", demoMint, vars["WALLET"])
+		fmt.Fprintf(out, "            a payment every few seconds; try a campaign of your own for mint %s\n", tryMint)
 	}
-	fmt.Printf(` try:       curl -s %s/api/health
+	fmt.Fprintf(out, ` try:       curl -s %s/api/health
             curl -s %s/api/campaign-detail/%s
 `, api, api, demoMint)
 	if sim != nil {
-		fmt.Printf(`            curl -s %s/api/escrow-transactions/%s
+		fmt.Fprintf(out, `            curl -s %s/api/escrow-transactions/%s
             go run ./tools/devstack/wswatch escrow:%s
 `, api, vars["WALLET"], vars["WALLET"])
 	}
-	fmt.Print("================================================================================\n\n")
+	fmt.Fprint(out, "================================================================================\n\n")
 }
