@@ -229,9 +229,12 @@ func printBanner(out io.Writer, simMode bool, api string, vars map[string]string
 		fmt.Fprintf(out, " demo:      campaign for USDC %s, escrow %s\n", demoMint, vars["WALLET"])
 		fmt.Fprintf(out, "            a payment every few seconds; try a campaign of your own for mint %s\n", tryMint)
 	}
-	fmt.Fprintf(out, ` try:       curl -s %s/api/health
-            curl -s %s/api/campaign-detail/%s
-`, api, api, demoMint)
+	fmt.Fprintf(out, " try:       curl -s %s/api/health\n", api)
+	if sim != nil {
+		fmt.Fprintf(out, "            curl -s %s/api/campaign-detail/%s\n", api, demoMint)
+	} else {
+		fmt.Fprintf(out, "            curl -s %s/api/campaigns\n", api)
+	}
 	if sim != nil {
 		fmt.Fprintf(out, `            curl -s %s/api/escrow-transactions/%s
             go run ./tools/devstack/wswatch escrow:%s
