@@ -97,7 +97,7 @@ func (s *Server) validateCreate(c *gin.Context, b createCampaignBody) (events.Cr
 	if b.ExpiresAt == nil {
 		return req, apperr.InvalidField("expires_at", "is required")
 	}
-	exp, err := parseTime("expires_at", *b.ExpiresAt, false)
+	exp, err := parseTime("expires_at", *b.ExpiresAt)
 	if err != nil {
 		return req, err
 	}
@@ -231,7 +231,7 @@ func (s *Server) updateCampaign(c *gin.Context) {
 		}
 	}
 	if body.ExpiresAt != nil {
-		if _, err := parseTime("expires_at", *body.ExpiresAt, false); err != nil {
+		if _, err := parseTime("expires_at", *body.ExpiresAt); err != nil {
 			fail(c, err)
 			return
 		}

@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -66,7 +65,10 @@ func jsonError(err error) error {
 		return apperr.InvalidField(typ.Field, "must be a JSON %s, not %s", jsonKind(typ.Type.Kind().String()), typ.Value)
 	}
 	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		name, _ := strconv.Unquote(f)
+		name, err := strconv.Unquote(f)
+		if err != nil || name == "" || len(name) > 64 {
+			return apperr.InvalidField("body", "unknown field %.64s", f)
+		}
 		return apperr.InvalidField(name, "unknown field %s", f)
 	}
 	return apperr.InvalidField("body", "invalid JSON body")
@@ -120,14 +122,11 @@ func parseSOLAmount(field, s string) (money.Lamports, error) {
 	return l, nil
 }
 
-// parseTime reads an RFC 3339 timestamp with a Z or ±hh:mm offset. In a query string an
-// unencoded '+' arrives as a space; that one slip is repaired (clients should send %2B).
-func parseTime(field, s string, query bool) (time.Time, error) {
+// parseTime reads an RFC 3339 timestamp with a Z or ±hh:mm offset (no endpoint takes a time in
+// a query string today; one that does must be sent with '+' encoded as %2B).
+func parseTime(field, s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, apperr.InvalidField(field, "is required")
-	}
-	if query && len(s) > 19 && strings.Count(s, " ") == 1 && strings.LastIndexByte(s, ' ') > 18 {
-		s = strings.Replace(s, " ", "+", 1)
 	}
 	if len(s) > 40 {
 		return time.Time{}, apperr.InvalidField(field, "not an RFC 3339 timestamp")
@@ -218,6 +217,3 @@ func queryCursor(c *gin.Context) (string, error) {
 	return s, nil
 }
 
-func fieldf(field, format string, args ...any) error {
-	return apperr.InvalidField(field, "%s", fmt.Sprintf(format, args...))
-}
