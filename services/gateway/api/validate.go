@@ -216,4 +216,3 @@ func queryCursor(c *gin.Context) (string, error) {
 	}
 	return s, nil
 }
-
