@@ -91,6 +91,9 @@ func TestComposeRunsEveryServiceFromItsDockerfile(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: LoadConfig rejects compose's environment: %v", svc.Name, err)
 		}
+		if err := loaded.CheckLogger(); err != nil {
+			t.Errorf("%s: the logger settings would stop the service: %v", svc.Name, err)
+		}
 		if !slices.ContainsFunc(cs.EnvFiles, func(e types.EnvFile) bool {
 			return filepath.Base(e.Path) == ".env" && !bool(e.Required)
 		}) {

@@ -223,6 +223,11 @@ func TestDockerBuildContextResolves(t *testing.T) {
 	}
 	root := repoRoot(t)
 	ignore := dockerignore(t)
+	for _, private := range []string{".env", ".git", filepath.Join("services", "x", "node_modules", "y")} {
+		if !ignore(private) {
+			t.Errorf(".dockerignore lets %s into the build context", private)
+		}
+	}
 	for _, svc := range Services() {
 		t.Run(svc.Name, func(t *testing.T) {
 			t.Parallel()

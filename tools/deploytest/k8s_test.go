@@ -327,6 +327,9 @@ func checkDeployment(t *testing.T, c cluster, d *appsv1.Deployment, svc Service)
 	if err != nil {
 		t.Fatalf("%s: LoadConfig rejects the manifest's environment: %v", svc.Name, err)
 	}
+	if err := loaded.CheckLogger(); err != nil {
+		t.Errorf("%s: the logger settings would stop the service: %v", svc.Name, err)
+	}
 
 	// Ports and probes: on the ops port the config listens on, at paths the ops server answers.
 	opsPort, err := Port(loaded.OpsAddr)

@@ -9,6 +9,7 @@ package deploytest
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"reflect"
 	"sort"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/solcrowd/backend/libs/config"
+	"github.com/solcrowd/backend/libs/observe"
 	"github.com/solcrowd/backend/services/campaign"
 	"github.com/solcrowd/backend/services/gateway"
 	"github.com/solcrowd/backend/services/indexer"
@@ -35,6 +37,8 @@ type Loaded struct {
 	OpsAddr         string
 	HTTPAddr        string // gateway only
 	ShutdownTimeout time.Duration
+	LogFormat       string
+	LogLevel        string
 }
 
 // Service describes one of the four services for the deployment checks.
@@ -42,10 +46,16 @@ type Service struct {
 	Name string
 	// Vars lists every variable the Config struct reads, in field order.
 	Vars []Var
-	// Load runs the service's own LoadConfig over vars, exactly as its main does.
+	// Load runs the service's own LoadConfig over vars, exactly as its main does. Its main then
+	// builds the logger from LogFormat and LogLevel; CheckLogger does the same.
 	Load func(vars map[string]string) (Loaded, error)
 	// zero is the zero Config, for config.Names.
 	zero any
+}
+
+// loaded picks the common fields; the caller adds the service's own.
+func loaded(c config.Common, ops string) Loaded {
+	return Loaded{OpsAddr: ops, ShutdownTimeout: c.ShutdownTimeout, LogFormat: c.LogFormat, LogLevel: c.LogLevel}
 }
 
 // Services returns the four services in a fixed order.
@@ -53,19 +63,21 @@ func Services() []Service {
 	return []Service{
 		newService("campaign", campaign.Config{}, func(v map[string]string) (Loaded, error) {
 			c, err := campaign.LoadConfig(v)
-			return Loaded{OpsAddr: c.OpsAddr, ShutdownTimeout: c.ShutdownTimeout}, err
+			return loaded(c.Common, c.OpsAddr), err
 		}),
 		newService("indexer", indexer.Config{}, func(v map[string]string) (Loaded, error) {
 			c, err := indexer.LoadConfig(v)
-			return Loaded{OpsAddr: c.OpsAddr, ShutdownTimeout: c.ShutdownTimeout}, err
+			return loaded(c.Common, c.OpsAddr), err
 		}),
 		newService("pricer", pricer.Config{}, func(v map[string]string) (Loaded, error) {
 			c, err := pricer.LoadConfig(v)
-			return Loaded{OpsAddr: c.OpsAddr, ShutdownTimeout: c.ShutdownTimeout}, err
+			return loaded(c.Common, c.OpsAddr), err
 		}),
 		newService("gateway", gateway.Config{}, func(v map[string]string) (Loaded, error) {
 			c, err := gateway.LoadConfig(v)
-			return Loaded{OpsAddr: c.OpsAddr, HTTPAddr: c.HTTPAddr, ShutdownTimeout: c.ShutdownTimeout}, err
+			l := loaded(c.Common, c.OpsAddr)
+			l.HTTPAddr = c.HTTPAddr
+			return l, err
 		}),
 	}
 }
@@ -144,4 +156,10 @@ func Port(addr string) (string, error) {
 		return "", fmt.Errorf("listen address %q: %w", addr, err)
 	}
 	return port, nil
+}
+
+// CheckLogger fails when the service's main would reject LOG_FORMAT or LOG_LEVEL.
+func (l Loaded) CheckLogger() error {
+	_, err := observe.NewLogger(io.Discard, l.LogFormat, l.LogLevel)
+	return err
 }
