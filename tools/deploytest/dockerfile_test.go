@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -159,6 +162,28 @@ func TestDockerfilesBuildAsMakeBuild(t *testing.T) {
 			}
 			if !found {
 				t.Fatalf("no RUN builds %s", wantArgv[len(wantArgv)-1])
+			}
+
+			// -X silently does nothing for a symbol that is not a string variable: make sure
+			// main.version and main.commit exist where the stamp goes.
+			checkStampTargets(t, filepath.Join(repoRoot(t), filepath.FromSlash(wantArgv[len(wantArgv)-1])), wantArgv)
+
+			// The image documents the ports the service listens on.
+			loadedCfg, err := svc.Load(map[string]string{})
+			if err != nil {
+				t.Fatalf("defaults do not load: %v", err)
+			}
+			var exposed []string
+			for _, in := range final.Find("EXPOSE") {
+				exposed = append(exposed, strings.Fields(in.Args)...)
+			}
+			for _, addr := range []string{loadedCfg.OpsAddr, loadedCfg.HTTPAddr} {
+				if addr == "" {
+					continue
+				}
+				if p, err := Port(addr); err != nil || !slices.Contains(exposed, p) {
+					t.Errorf("EXPOSE %v misses the default listen address %s", exposed, addr)
+				}
 			}
 
 			// The workspace is complete: go.work and every module's go.mod are copied.
@@ -384,5 +409,68 @@ func TestShellWordsAndDockerfileParser(t *testing.T) {
 	}
 	if _, err := ParseDockerfile([]byte("FROM a\nRUN x \\\n")); err == nil {
 		t.Fatal("dangling continuation accepted")
+	}
+}
+
+// checkStampTargets parses the main package in dir and checks that every -X main.NAME=... in
+// argv's -ldflags names a package-level string variable there.
+func checkStampTargets(t *testing.T, dir string, argv []string) {
+	t.Helper()
+	i := slices.Index(argv, "-ldflags")
+	if i < 0 || i+1 >= len(argv) {
+		t.Fatal("no -ldflags")
+	}
+	ld := strings.Fields(argv[i+1])
+	var names []string
+	for j := 0; j+1 < len(ld); j++ {
+		if ld[j] == "-X" {
+			sym, _, _ := strings.Cut(ld[j+1], "=")
+			pkg, name, _ := strings.Cut(sym, ".")
+			if pkg != "main" {
+				t.Errorf("-X %s: only main's variables are stamped", sym)
+			}
+			names = append(names, name)
+		}
+	}
+	if !slices.Contains(names, "version") || !slices.Contains(names, "commit") {
+		t.Errorf("-ldflags %q does not stamp main.version and main.commit", argv[i+1])
+	}
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, dir, func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mainPkg, ok := pkgs["main"]
+	if !ok {
+		t.Fatalf("%s is not package main", dir)
+	}
+	vars := map[string]bool{}
+	for _, f := range mainPkg.Files {
+		for _, d := range f.Decls {
+			gd, ok := d.(*ast.GenDecl)
+			if !ok || gd.Tok != token.VAR {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				vs := spec.(*ast.ValueSpec)
+				for k, n := range vs.Names {
+					isString := false
+					if id, ok := vs.Type.(*ast.Ident); ok && id.Name == "string" {
+						isString = true
+					}
+					if vs.Type == nil && k < len(vs.Values) {
+						if lit, ok := vs.Values[k].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+							isString = true
+						}
+					}
+					vars[n.Name] = isString
+				}
+			}
+		}
+	}
+	for _, n := range names {
+		if !vars[n] {
+			t.Errorf("%s: -X main.%s has no package-level string variable %s to set", dir, n, n)
+		}
 	}
 }

@@ -658,6 +658,38 @@ func TestOnlyTheGatewayIsReachableFromOutside(t *testing.T) {
 	}
 }
 
+func TestIngressReachesTheGatewayAPI(t *testing.T) {
+	for _, overlay := range overlays {
+		c := buildOverlay(t, overlay)
+		for _, ing := range c.ingresses {
+			for _, rule := range ing.Spec.Rules {
+				for _, path := range rule.HTTP.Paths {
+					b := path.Backend.Service
+					if b == nil {
+						t.Errorf("%s: ingress %s has a non-service backend", overlay, ing.Name)
+						continue
+					}
+					svc := c.services[b.Name]
+					if b.Name != "gateway" || svc == nil {
+						t.Errorf("%s: ingress %s routes to %q, want the gateway Service", overlay, ing.Name, b.Name)
+						continue
+					}
+					ok := slices.ContainsFunc(svc.Spec.Ports, func(p corev1.ServicePort) bool {
+						return (b.Port.Name != "" && p.Name == b.Port.Name || b.Port.Number != 0 && p.Port == b.Port.Number) &&
+							isHTTPPort(c.deployments["gateway"], p.TargetPort)
+					})
+					if !ok {
+						t.Errorf("%s: ingress %s's port %+v does not reach the gateway's API port", overlay, ing.Name, b.Port)
+					}
+				}
+			}
+		}
+		if overlay == "prod" && len(c.ingresses) == 0 {
+			t.Error("prod has no Ingress for the gateway")
+		}
+	}
+}
+
 func isHTTPPort(gw *appsv1.Deployment, p intstr.IntOrString) bool {
 	want, ok := namedPort(gw.Spec.Template.Spec.Containers[0], intstr.FromString("http"))
 	got, ok2 := namedPort(gw.Spec.Template.Spec.Containers[0], p)
