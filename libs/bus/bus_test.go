@@ -288,3 +288,29 @@ func TestServiceAcceptsBuildStampVersions(t *testing.T) {
 		_ = svc.Stop()
 	}
 }
+
+// Services start together (make run starts four at once): concurrent topology setup must not fail.
+func TestEnsureTopologyConcurrently(t *testing.T) {
+	for round := range 2 {
+		srv := natstest.Run(t)
+		const n = 8
+		conns := make([]*bus.Conn, n)
+		for i := range conns {
+			conns[i] = connect(t, srv.URL())
+		}
+		start := make(chan struct{})
+		errs := make(chan error, n)
+		for _, c := range conns {
+			go func() {
+				<-start
+				errs <- c.EnsureTopology(context.Background(), bus.Topology{})
+			}()
+		}
+		close(start)
+		for range n {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+	}
+}

@@ -3,6 +3,7 @@ package bus
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/solcrowd/backend/libs/events"
@@ -15,8 +16,25 @@ type Topology struct {
 }
 
 // EnsureTopology creates or updates every stream and bucket of package events. It is idempotent:
-// every service calls it at start, in any order, any number of times.
+// every service calls it at start, in any order, any number of times, also concurrently (when two
+// callers race to create the same stream, the loser's "already in use" error is retried as an
+// update).
 func (c *Conn) EnsureTopology(ctx context.Context, t Topology) error {
+	var err error
+	for attempt := range 5 {
+		if err = c.ensureTopology(ctx, t); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt+1) * 100 * time.Millisecond):
+		}
+	}
+	return err
+}
+
+func (c *Conn) ensureTopology(ctx context.Context, t Topology) error {
 	if t.Replicas <= 0 {
 		t.Replicas = 1
 	}
