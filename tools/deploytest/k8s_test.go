@@ -455,6 +455,9 @@ func TestProdScalesCampaignIndexerAndGateway(t *testing.T) {
 		if hpa == nil || hpa.Spec.MinReplicas == nil || *hpa.Spec.MinReplicas < 1 || hpa.Spec.MaxReplicas < *hpa.Spec.MinReplicas {
 			t.Errorf("%s: the gateway needs a sane HorizontalPodAutoscaler", overlay)
 		}
+		if hpa != nil && gw.Spec.Replicas != nil {
+			t.Errorf("%s: the gateway Deployment sets replicas; every apply would undo its autoscaler", overlay)
+		}
 		if overlay == "prod" && (hpa == nil || *hpa.Spec.MinReplicas < 2) {
 			t.Errorf("prod: the gateway HPA must keep at least 2 replicas")
 		}
