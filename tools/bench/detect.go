@@ -13,6 +13,8 @@ import (
 	"github.com/gagliardetto/solana-go/rpc"
 	"github.com/gagliardetto/solana-go/rpc/ws"
 	"github.com/gorilla/websocket"
+	"github.com/nats-io/nats.go"
+	"github.com/solcrowd/backend/libs/events"
 )
 
 // seen records when a watcher first saw each signature.
@@ -104,6 +106,22 @@ func detectRun(ctx context.Context, o options, t *table) error {
 	wg.Go(func() {
 		ready <- watchGateway(wctx, strings.Replace(st.api, "http://", "ws://", 1)+"/ws", "campaign:"+st.campaignID, gw, ready)
 	})
+	// Where the time goes: when the indexer's event passes through NATS.
+	busSeen := newSeen()
+	sub, err := st.bus.NC.Subscribe(events.SubjectContributionConfirmed, func(m *nats.Msg) {
+		now := time.Now()
+		var c events.Contribution
+		if json.Unmarshal(m.Data, &c) != nil {
+			return
+		}
+		if sig, err := solana.SignatureFromBase58(c.Signature); err == nil {
+			busSeen.mark(sig, now)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = sub.Unsubscribe() }()
 	for range 3 {
 		select {
 		case err := <-ready:
@@ -134,6 +152,7 @@ func detectRun(ctx context.Context, o options, t *table) error {
 		pending = pending[:0]
 	}
 	interval := time.Second / time.Duration(o.rate)
+	cpu := startCPU()
 	start := time.Now()
 	lastSlot := start
 	for i, p := range ps {
@@ -156,6 +175,7 @@ func detectRun(ctx context.Context, o options, t *table) error {
 		advance()
 		lastSlot = time.Now()
 	}
+	cores, waiting := cpu.cores(), cpu.waiting()
 	st.startClock(o.slot)
 	if err := verifyChain(st.sim, st.escrow, ps); err != nil {
 		return err
@@ -163,16 +183,21 @@ func detectRun(ctx context.Context, o options, t *table) error {
 	fd, fmiss := floor.latencies(confirmed)
 	pd, pmiss := poll.latencies(confirmed)
 	gd, gmiss := gw.latencies(confirmed)
+	bd, _ := busSeen.latencies(confirmed)
 	t.add("gateway WebSocket client p50", "ms", ms(gd.pct(50)))
 	t.add("gateway WebSocket client p99", "ms", ms(gd.pct(99)))
 	t.add("floor: bare solana-go logsSubscribe p50", "ms", ms(fd.pct(50)))
 	t.add("floor: bare solana-go logsSubscribe p99", "ms", ms(fd.pct(99)))
 	t.add("polling monitor (getSignaturesForAddress every 1 s) p50", "ms", ms(pd.pct(50)))
 	t.add("polling monitor (getSignaturesForAddress every 1 s) p99", "ms", ms(pd.pct(99)))
+	t.add("stage: contribution.confirmed on NATS (indexer output) p50", "ms", ms(bd.pct(50)))
+	t.add("stage: contribution.confirmed on NATS (indexer output) p99", "ms", ms(bd.pct(99)))
 	t.add("gateway p99 minus floor p99", "ms", ms(gd.pct(99)-fd.pct(99)))
 	t.add("gateway p99 / floor p99", "×", float64(gd.pct(99))/float64(fd.pct(99)))
 	t.add("gateway p99 / polling p99", "×", float64(gd.pct(99))/float64(pd.pct(99)))
 	t.add("payments per run", "payments", float64(n))
+	t.add("CPU used by the bench process during the run", "cores of 2", cores)
+	t.add("run-queue delay of the bench process's threads (runnable, no CPU free)", "cores", waiting)
 	if fmiss+pmiss+gmiss > 0 {
 		t.note("missed payments: floor %d, polling %d, gateway %d (of %d)", fmiss, pmiss, gmiss, n)
 	}

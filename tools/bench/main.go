@@ -82,7 +82,7 @@ func parse(args []string, out io.Writer) (cmd string, o options, err error) {
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measuring time of one detect or rest run")
 	fs.IntVar(&o.rate, "rate", 200, "detect: payments per second")
 	fs.DurationVar(&o.slot, "slot", 400*time.Millisecond, "slot interval the bench advances the simulator at (mainnet: 400ms)")
-	fs.IntVar(&o.n, "n", 20000, "throughput: payments per run")
+	fs.IntVar(&o.n, "n", 10000, "throughput: payments per run")
 	fs.IntVar(&o.conc, "concurrency", 64, "rest: concurrent keep-alive clients")
 	fs.IntVar(&o.clients, "clients", 10000, "fanout: WebSocket clients subscribed to the campaign")
 	fs.IntVar(&o.events, "events", 5, "fanout: events per run")

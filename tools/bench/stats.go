@@ -3,8 +3,11 @@ package main
 import (
 	"fmt"
 	"math"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -96,4 +99,55 @@ func num(v float64) string {
 	default:
 		return fmt.Sprintf("%.3g", v)
 	}
+}
+
+// cpuMeter measures the CPU time the whole bench process (services, simulator, NATS, clients)
+// used over a span, in cores: 2.0 means both cores of this machine all the time.
+type cpuMeter struct {
+	wall time.Time
+	cpu  time.Duration
+	wait time.Duration
+}
+
+func startCPU() cpuMeter { return cpuMeter{wall: time.Now(), cpu: processCPU(), wait: runQueueWait()} }
+
+func (m cpuMeter) cores() float64 {
+	return float64(processCPU()-m.cpu) / float64(time.Since(m.wall))
+}
+
+// waiting is the time the process's threads were runnable but waiting for a CPU (the kernel's
+// run-queue delay), in cores: a measure of how much the other users of the machine held us back.
+func (m cpuMeter) waiting() float64 {
+	return float64(runQueueWait()-m.wait) / float64(time.Since(m.wall))
+}
+
+// runQueueWait sums the run-queue delay of the process's threads (/proc/self/task/*/schedstat,
+// second field, nanoseconds). Threads that ended meanwhile are not counted.
+func runQueueWait() time.Duration {
+	dirs, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return 0
+	}
+	var total int64
+	for _, d := range dirs {
+		b, err := os.ReadFile("/proc/self/task/" + d.Name() + "/schedstat")
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(b))
+		if len(f) >= 2 {
+			if v, err := strconv.ParseInt(f[1], 10, 64); err == nil {
+				total += v
+			}
+		}
+	}
+	return time.Duration(total)
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

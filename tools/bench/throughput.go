@@ -47,6 +47,8 @@ func benchThroughput(ctx context.Context, o options) (*table, error) {
 		t.add("end to end (simulator → indexer → JetStream → campaign → Postgres)", "payments/s", rate)
 		t.add("stage: payments landed in the simulator (during the run)", "payments/s", stages.submitted)
 		t.add("stage: contribution.confirmed stored in JetStream by the indexer", "events/s", stages.published)
+		t.add("CPU used by the bench process (services, simulator, NATS) during the run", "cores of 2", stages.cores)
+		t.add("run-queue delay of the bench process's threads (runnable, no CPU free)", "cores", stages.waiting)
 		t.add("baseline: simulator alone (in-process Submit)", "transfers/s", ceiling)
 		t.add("baseline: raw JetStream async publish (file storage, Nats-Msg-Id)", "msgs/s", asyncRate)
 		t.add("baseline: raw JetStream sync publish, 4 publishers (the indexer's pattern)", "msgs/s", syncRate)
@@ -214,6 +216,8 @@ func sampleContribution() []byte {
 type pipelineStages struct {
 	submitted float64 // payments landed in the simulator per second
 	published float64 // contribution.confirmed stored in JetStream per second
+	cores     float64 // CPU the bench process used meanwhile
+	waiting   float64 // run-queue delay of its threads: runnable, but no CPU free
 }
 
 func pipelineRun(ctx context.Context, st *stack, o options, stages *pipelineStages) (float64, error) {
@@ -233,6 +237,7 @@ func pipelineRun(ctx context.Context, st *stack, o options, stages *pipelineStag
 	if err != nil {
 		return 0, err
 	}
+	cpu := startCPU()
 	start := time.Now()
 	if err := submitAll(st.sim, ps, nil); err != nil {
 		return 0, err
@@ -250,6 +255,7 @@ func pipelineRun(ctx context.Context, st *stack, o options, stages *pipelineStag
 		return err == nil && l.count >= int64(o.n), err
 	})
 	el := time.Since(start)
+	stages.cores, stages.waiting = cpu.cores(), cpu.waiting()
 	if published == 0 {
 		published = el
 	}
