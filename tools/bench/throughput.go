@@ -49,6 +49,9 @@ func benchThroughput(ctx context.Context, o options) (*table, error) {
 		t.add("stage: contribution.confirmed stored in JetStream by the indexer", "events/s", stages.published)
 		t.add("CPU used by the bench process (services, simulator, NATS) during the run", "cores of 2", stages.cores)
 		t.add("run-queue delay of the bench process's threads (runnable, no CPU free)", "cores", stages.waiting)
+		perPayment := stages.cores / rate // CPU-seconds per payment, all parts in this process
+		t.add("CPU per payment (simulator + services + NATS; Postgres excluded)", "µs", perPayment*1e6)
+		t.add("implied end-to-end rate with both cores free (2 / CPU per payment)", "payments/s", 2/perPayment)
 		t.add("baseline: simulator alone (in-process Submit)", "transfers/s", ceiling)
 		t.add("baseline: raw JetStream async publish (file storage, Nats-Msg-Id)", "msgs/s", asyncRate)
 		t.add("baseline: raw JetStream sync publish, 4 publishers (the indexer's pattern)", "msgs/s", syncRate)
