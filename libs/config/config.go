@@ -94,7 +94,7 @@ func envNames(t reflect.Type, prefix string) map[string]string {
 			}
 			continue
 		}
-		if tag != "" {
+		if tag != "" && tag != "-" {
 			out[f.Name] = prefix + tag
 		}
 	}

@@ -19,6 +19,7 @@ type sample struct {
 	Interval    time.Duration `env:"INTERVAL" envDefault:"5s"`
 	APIKey      config.Secret `env:"API_KEY"`
 	Required    string        `env:"MUST_HAVE,required"`
+	Version     string        `env:"-"`
 }
 
 func writeDotenv(t *testing.T, body string) string {
@@ -138,6 +139,9 @@ func TestDeriveWSURL(t *testing.T) {
 
 func TestNamesListsEveryVariable(t *testing.T) {
 	got := strings.Join(config.Names(sample{}), ",")
+	if strings.Contains(","+got+",", ",-,") {
+		t.Errorf("Names lists an env:\"-\" field: %s", got)
+	}
 	for _, want := range []string{"NATS_URL", "LOG_LEVEL", "DATABASE_URL", "PORT", "API_KEY", "MUST_HAVE", "SHUTDOWN_TIMEOUT"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("Names misses %s: %s", want, got)
