@@ -75,8 +75,8 @@ func TestParseRejectsBadInput(t *testing.T) {
 	}
 }
 
-// TestSubcommandsSmoke runs each subcommand that needs only campaign, pricer and indexer with
-// tiny numbers and a fast slot clock, against the real services, NATS, Postgres and simulator.
+// TestSubcommandsSmoke runs every subcommand with tiny numbers and a fast slot clock, against the
+// real services, NATS, Postgres and simulator.
 func TestSubcommandsSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the whole stack")
@@ -85,6 +85,9 @@ func TestSubcommandsSmoke(t *testing.T) {
 		{"throughput", "-runs", "1", "-n", "40", "-slot", "20ms"},
 		{"rpc", "-runs", "1", "-steady", "10", "-cold", "30", "-slot", "20ms"},
 		{"backfill", "-runs", "1", "-backfill", "20", "-rps", "200", "-slot", "20ms"},
+		{"detect", "-runs", "1", "-rate", "40", "-duration", "500ms", "-slot", "50ms"},
+		{"rest", "-runs", "1", "-concurrency", "4", "-duration", "200ms", "-slot", "50ms"},
+		{"fanout", "-runs", "1", "-clients", "20", "-events", "2", "-slot", "50ms"},
 	} {
 		t.Run(args[0], func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)

@@ -102,14 +102,16 @@ func startStack(ctx context.Context, o stackOptions, log *slog.Logger) (st *stac
 	}
 	st.api = "http://" + httpAddr
 	st.vars = map[string]string{
-		"NATS_URL":          st.nats.URL(),
-		"DATABASE_URL":      st.dbURL,
-		"SOLANA_RPC_URL":    st.sim.URL,
-		"SOLANA_WS_URL":     st.sim.WSURL,
-		"COINGECKO_URL":     marketURL + "/coingecko",
-		"DEXSCREENER_URL":   marketURL + "/dexscreener",
-		"JUPITER_URL":       marketURL + "/jupiter",
-		"IPFS_GATEWAY":      marketURL + "/ipfs",
+		"NATS_URL":        st.nats.URL(),
+		"DATABASE_URL":    st.dbURL,
+		"SOLANA_RPC_URL":  st.sim.URL,
+		"SOLANA_WS_URL":   st.sim.WSURL,
+		"COINGECKO_URL":   marketURL + "/coingecko",
+		"DEXSCREENER_URL": marketURL + "/dexscreener",
+		"JUPITER_URL":     marketURL + "/jupiter",
+		"IPFS_GATEWAY":    marketURL + "/ipfs",
+		// The recorded Pyth account is months old and would be refused as stale on every refresh.
+		"PRICE_SOURCES":     "coingecko",
 		"HTTP_ADDR":         httpAddr,
 		"CAMPAIGN_OPS_ADDR": "127.0.0.1:0",
 		"INDEXER_OPS_ADDR":  "127.0.0.1:0",
