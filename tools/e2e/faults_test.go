@@ -152,6 +152,7 @@ func TestFaultsKeepLedgerEqualToChain(t *testing.T) {
 		}, func() {}},
 		fault{"Solana WebSockets silent", 100, func() { s.sim.Faults().SetSilent(true) }, func() { s.sim.Faults().SetSilent(false) }},
 		fault{"429 storm", 100, func() { s.sim.Faults().SetRateLimit(3, soltest.RateLimitHTTP) }, func() { s.sim.Faults().Reset() }},
+		fault{"429 storm as JSON-RPC errors", 100, func() { s.sim.Faults().SetRateLimit(3, soltest.RateLimitJSONRPC) }, func() { s.sim.Faults().Reset() }},
 	)
 
 	for _, f := range faults {
