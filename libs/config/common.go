@@ -10,3 +10,7 @@ type Common struct {
 	NATSReplicas    int           `env:"NATS_REPLICAS" envDefault:"1"` // stream replicas: 3 on a cluster
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
 }
+
+// Shared returns the shared settings. Being promoted to every service config that embeds Common,
+// it lets generic code (package lifecycle) read them from any service's config.
+func (c Common) Shared() Common { return c }

@@ -1,5 +1,5 @@
-// Command gateway runs the gateway service. Configuration comes from the environment and an
-// optional .env file; see the README's configuration table.
+// Command gateway runs the gateway service. Configuration comes from the environment and an optional
+// .env file; see services/gateway/README.md for every variable.
 package main
 
 import (
@@ -8,10 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
-	"github.com/solcrowd/backend/libs/config"
-	"github.com/solcrowd/backend/libs/observe"
+	"github.com/solcrowd/backend/libs/lifecycle"
 	"github.com/solcrowd/backend/services/gateway"
 )
 
@@ -31,34 +29,10 @@ func main() {
 }
 
 func run(ctx context.Context) error {
-	vars, err := config.Environ(os.Environ(), ".env")
-	if err != nil {
-		return err
-	}
-	cfg, err := gateway.LoadConfig(vars)
-	if err != nil {
-		return err
-	}
-	cfg.Version = version + "+" + commit
-	log, err := observe.NewLogger(os.Stdout, cfg.LogFormat, cfg.LogLevel)
-	if err != nil {
-		return fmt.Errorf("config: LOG_LEVEL/LOG_FORMAT: %w", err)
-	}
-	log.Info("starting gateway", config.Attrs(cfg)...)
-
-	// Run gets the signal context; once it is cancelled, Run has ShutdownTimeout to return.
-	errc := make(chan error, 1)
-	go func() { errc <- gateway.Run(ctx, cfg, log) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	select {
-	case err := <-errc:
-		log.Info("stopped")
-		return err
-	case <-time.After(cfg.ShutdownTimeout):
-		return fmt.Errorf("shutdown took longer than %s", cfg.ShutdownTimeout)
-	}
+	return lifecycle.Main(ctx, lifecycle.Service[gateway.Config]{
+		Name:  "gateway",
+		Load:  gateway.LoadConfig,
+		Stamp: func(c *gateway.Config) { c.Version = version + "+" + commit },
+		Run:   gateway.Run,
+	}, os.Environ(), os.Stdout)
 }

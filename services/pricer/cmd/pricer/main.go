@@ -1,5 +1,5 @@
-// Command pricer runs the pricer service. Configuration comes from the environment and an
-// optional .env file; see the README's configuration table.
+// Command pricer runs the pricer service. Configuration comes from the environment and an optional
+// .env file; see services/pricer/README.md for every variable.
 package main
 
 import (
@@ -8,10 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
-	"github.com/solcrowd/backend/libs/config"
-	"github.com/solcrowd/backend/libs/observe"
+	"github.com/solcrowd/backend/libs/lifecycle"
 	"github.com/solcrowd/backend/services/pricer"
 )
 
@@ -31,34 +29,10 @@ func main() {
 }
 
 func run(ctx context.Context) error {
-	vars, err := config.Environ(os.Environ(), ".env")
-	if err != nil {
-		return err
-	}
-	cfg, err := pricer.LoadConfig(vars)
-	if err != nil {
-		return err
-	}
-	cfg.Version = version + "+" + commit
-	log, err := observe.NewLogger(os.Stdout, cfg.LogFormat, cfg.LogLevel)
-	if err != nil {
-		return fmt.Errorf("config: LOG_LEVEL/LOG_FORMAT: %w", err)
-	}
-	log.Info("starting pricer", config.Attrs(cfg)...)
-
-	// Run gets the signal context; once it is cancelled, Run has ShutdownTimeout to return.
-	errc := make(chan error, 1)
-	go func() { errc <- pricer.Run(ctx, cfg, log) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	select {
-	case err := <-errc:
-		log.Info("stopped")
-		return err
-	case <-time.After(cfg.ShutdownTimeout):
-		return fmt.Errorf("shutdown took longer than %s", cfg.ShutdownTimeout)
-	}
+	return lifecycle.Main(ctx, lifecycle.Service[pricer.Config]{
+		Name:  "pricer",
+		Load:  pricer.LoadConfig,
+		Stamp: func(c *pricer.Config) { c.Version = version + "+" + commit },
+		Run:   pricer.Run,
+	}, os.Environ(), os.Stdout)
 }
