@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -127,21 +128,39 @@ func createDemoCampaign(ctx context.Context, api string) (id, escrow, reference 
 		Escrow     string `json:"escrow_address"`
 		Error      any    `json:"error"`
 	}
-	if err := postJSON(ctx, api+"/api/campaigns", body, &created); err != nil {
+	err = postJSON(ctx, api+"/api/campaigns", body, &created)
+	var he *httpError
+	switch {
+	case errors.As(err, &he) && he.status == http.StatusConflict:
+		// A database kept from an earlier start (DATABASE_URL set) still holds the open demo
+		// campaign: keep using it.
+	case err != nil:
 		return "", "", "", err
-	}
-	if !created.Success {
+	case !created.Success:
 		return "", "", "", fmt.Errorf("create campaign: %v", created.Error)
 	}
 	var detail struct {
 		Campaign struct {
+			ID        string `json:"id"`
+			Escrow    string `json:"wallet_address"`
 			Reference string `json:"reference"`
 		} `json:"campaign"`
 	}
 	if err := getJSON(ctx, api+"/api/campaign-detail/"+demoMint, &detail); err != nil {
 		return "", "", "", err
 	}
-	return created.CampaignID, created.Escrow, detail.Campaign.Reference, nil
+	return detail.Campaign.ID, detail.Campaign.Escrow, detail.Campaign.Reference, nil
+}
+
+// httpError is an answer other than 2xx.
+type httpError struct {
+	method, path string
+	status       int
+	body         []byte
+}
+
+func (e *httpError) Error() string {
+	return fmt.Sprintf("%s %s: %d %s", e.method, e.path, e.status, e.body)
 }
 
 func postJSON(ctx context.Context, url string, body []byte, out any) error {
@@ -163,7 +182,7 @@ func do(req *http.Request, out any) error {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode >= 300 {
-		return fmt.Errorf("%s %s: %d %s", req.Method, req.URL.Path, resp.StatusCode, b)
+		return &httpError{method: req.Method, path: req.URL.Path, status: resp.StatusCode, body: b}
 	}
 	return json.Unmarshal(b, out)
 }
