@@ -54,8 +54,12 @@ func buildServices(dir string) error {
 	if err != nil {
 		return err
 	}
-	// The same flags as GO_BUILD_FLAGS in the Makefile.
-	args := []string{"build", "-trimpath", "-ldflags", "-s -w -X main.version=e2e -X main.commit=test", "-o", dir + string(os.PathSeparator)}
+	flags, err := makeBuildFlags(filepath.Join(root, "Makefile"))
+	if err != nil {
+		return err
+	}
+	args := append([]string{"build"}, flags...)
+	args = append(args, "-o", dir+string(os.PathSeparator))
 	for _, s := range services {
 		args = append(args, "./services/"+s+"/cmd/"+s)
 	}
@@ -67,4 +71,46 @@ func buildServices(dir string) error {
 		return fmt.Errorf("%v\n%s", err, out)
 	}
 	return nil
+}
+
+// makeBuildFlags reads GO_BUILD_FLAGS from the Makefile, so the tests build exactly as `make build`
+// does, with version "e2e" and commit "test" stamped in. Double quotes group words, as in make's shell.
+func makeBuildFlags(makefile string) ([]string, error) {
+	b, err := os.ReadFile(makefile)
+	if err != nil {
+		return nil, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		v, ok := strings.CutPrefix(line, "GO_BUILD_FLAGS :=")
+		if !ok {
+			continue
+		}
+		v = strings.NewReplacer("$(VERSION)", "e2e", "$(COMMIT)", "test").Replace(v)
+		var out []string
+		var cur strings.Builder
+		quoted, inWord := false, false
+		for _, r := range v {
+			switch {
+			case r == '"':
+				quoted, inWord = !quoted, true
+			case (r == ' ' || r == '\t') && !quoted:
+				if inWord {
+					out = append(out, cur.String())
+					cur.Reset()
+					inWord = false
+				}
+			default:
+				cur.WriteRune(r)
+				inWord = true
+			}
+		}
+		if inWord {
+			out = append(out, cur.String())
+		}
+		if quoted || strings.Contains(strings.Join(out, " "), "$(") {
+			return nil, fmt.Errorf("%s: cannot read GO_BUILD_FLAGS %q", makefile, v)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("%s: no GO_BUILD_FLAGS", makefile)
 }
