@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -166,6 +167,11 @@ func fanoutRun(ctx context.Context, o options, t *table) error {
 	}
 	connectTime := time.Since(connStart)
 	after, goAfter := rss()
+	if o.memprof != "" {
+		if err := writeHeapProfile(o.memprof); err != nil {
+			return err
+		}
+	}
 	t.add("connect and subscribe all clients", "s", connectTime.Seconds())
 	t.add("server resident memory per connection (VmRSS delta / clients)", "KiB", float64(int64(after)-int64(before))/float64(o.clients)/1024)
 	t.add("server Go heap + stacks per connection", "KiB", float64(int64(goAfter)-int64(goBefore))/float64(o.clients)/1024)
@@ -336,4 +342,16 @@ func confirmedSignature(frame []byte) (string, bool) {
 		return "", false
 	}
 	return string(rest[:j]), true
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -39,6 +39,7 @@ type options struct {
 	rps      float64       // backfill: RPC requests per second
 	verbose  bool
 	cpuprof  string
+	memprof  string
 	env      map[string]string // service configuration overrides (-env K=V,K=V)
 	out      io.Writer
 	log      *slog.Logger // services' logger
@@ -91,6 +92,7 @@ func parse(args []string, out io.Writer) (cmd string, o options, err error) {
 	fs.IntVar(&o.backfill, "backfill", 2000, "backfill: historical payments to catch up")
 	fs.Float64Var(&o.rps, "rps", 50, "backfill: the indexer's RPC limit (SOLANA_RPC_RPS)")
 	fs.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of the whole process (services included) to this file")
+	fs.StringVar(&o.memprof, "memprofile", "", "fanout: write a heap profile with every client connected to this file")
 	var env string
 	fs.StringVar(&env, "env", "", "service configuration overrides for every stack, e.g. INDEXER_FETCH_WORKERS=16,CAMPAIGN_LEDGER_BATCH=512")
 	fs.BoolVar(&o.verbose, "v", false, "log the services at info level to stderr (default: warnings)")

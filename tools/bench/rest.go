@@ -76,6 +76,8 @@ func restRun(ctx context.Context, o options, t *table) error {
 		t.add(p.name+": bare gin, same JSON", "req/s", base.rps)
 		t.add(p.name+": bare gin p99", "ms", ms(base.lat.pct(99)))
 		t.add(p.name+": ratio gateway / bare gin", "×", real.rps/base.rps)
+		t.add(p.name+": CPU per request, gateway (bench process: clients, gateway, services, NATS; Postgres excluded)", "µs", real.cpu*1e6)
+		t.add(p.name+": CPU per request, bare gin (bench process: clients and handler)", "µs", base.cpu*1e6)
 		if real.errors+base.errors > 0 {
 			t.note("%s: non-200 answers or errors: gateway %d, bare %d", p.name, real.errors, base.errors)
 		}
@@ -122,6 +124,7 @@ type loadResult struct {
 	rps    float64
 	lat    durations
 	errors int
+	cpu    float64 // CPU-seconds of the bench process per successful request
 }
 
 // load runs conc clients, each on its own keep-alive connection, sending GETs back to back for d.
@@ -134,6 +137,7 @@ func load(ctx context.Context, url string, conc int, d time.Duration) (loadResul
 	var mu sync.Mutex
 	var res loadResult
 	var wg sync.WaitGroup
+	cpu := startCPU()
 	start := time.Now()
 	for range conc {
 		wg.Go(func() {
@@ -162,7 +166,9 @@ func load(ctx context.Context, url string, conc int, d time.Duration) (loadResul
 		})
 	}
 	wg.Wait()
-	res.rps = float64(len(res.lat)) / time.Since(start).Seconds()
+	el := time.Since(start)
+	res.rps = float64(len(res.lat)) / el.Seconds()
+	res.cpu = cpu.cores() * el.Seconds() / float64(max(1, len(res.lat)))
 	if len(res.lat) == 0 {
 		return res, fmt.Errorf("GET %s: no successful answer in %s (%d errors)", url, d, res.errors)
 	}
