@@ -67,6 +67,9 @@ type stackOptions struct {
 
 func newStack(t *testing.T, o stackOptions) *stack {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test: skipped with -short")
+	}
 	s := &stack{t: t, procs: map[string]*proc{}, env: map[string]map[string]string{}, logDir: t.TempDir()}
 	if dir := os.Getenv("E2E_LOG_DIR"); dir != "" {
 		// Keep the services' logs after the test, one directory per test.
