@@ -7,5 +7,6 @@
 // ends by comparing the ledger with the simulator's chain truth.
 //
 // Run it with `cd tools && go test -race -count=1 ./e2e/` (make test does). Each service's output
-// is printed when a test fails; set E2E_LOG_DIR to keep every log in that directory.
+// is printed when a test fails; set E2E_LOG_DIR to keep every log in that directory. -short skips
+// them all (and the build).
 package e2e
