@@ -11,7 +11,9 @@ GO_BUILD_FLAGS := -trimpath -ldflags "-s -w -X main.version=$(VERSION) -X main.c
 
 ## run: the whole backend on this machine (embedded NATS, local Postgres, simulator unless SOLANA_RPC_URL is set)
 run:
-	go run ./tools/devstack
+	@mkdir -p bin
+	@go build -o bin/devstack ./tools/devstack
+	@./bin/devstack
 
 ## test: every module's tests with -race, gofmt and go vet, and the web3.js compatibility check
 test:

@@ -64,6 +64,13 @@ func Connect(ctx context.Context, cfg ConnectConfig, log *slog.Logger) (*Conn, e
 	for {
 		nc, err := nats.Connect(cfg.URL, opts...)
 		if err == nil {
+			// Consumers with several filter subjects and other JetStream features used here need
+			// 2.10; an older server fails later with a cryptic error, so refuse it up front.
+			if !versionAtLeast(nc.ConnectedServerVersion(), 2, 10) {
+				v := nc.ConnectedServerVersion()
+				nc.Close()
+				return nil, fmt.Errorf("nats server %s is %s; version 2.10 or newer is required", redact(cfg.URL), v)
+			}
 			js, jerr := jetstream.New(nc)
 			if jerr != nil {
 				nc.Close()
@@ -129,4 +136,13 @@ func redact(u string) string {
 		}
 	}
 	return u
+}
+
+// versionAtLeast reports whether a server version like "2.15.3" is at least major.minor.
+func versionAtLeast(v string, major, minor int) bool {
+	var ma, mi int
+	if _, err := fmt.Sscanf(v, "%d.%d", &ma, &mi); err != nil {
+		return false
+	}
+	return ma > major || (ma == major && mi >= minor)
 }

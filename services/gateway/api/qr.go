@@ -97,15 +97,11 @@ func (s *Server) campaignQR(c *gin.Context) {
 // PaymentURI builds the Solana Pay transfer request for a contribution to cp. amount is a
 // canonical SOL decimal or "" to let the wallet ask.
 func PaymentURI(cp events.Campaign, amount, label string) (string, error) {
-	msg := "Contribute to " + cp.Name
-	if cp.Symbol != "" {
-		msg += " (" + cp.Symbol + ")"
-	}
 	req := solanapay.TransferRequest{
 		Recipient: cp.WalletAddress,
 		Amount:    amount,
 		Label:     label,
-		Message:   msg,
+		Message:   paymentMessage(cp),
 	}
 	if cp.Reference != "" {
 		req.References = []string{cp.Reference}
@@ -115,6 +111,22 @@ func PaymentURI(cp events.Campaign, amount, label string) (string, error) {
 		return "", fmt.Errorf("campaign %s: build solana pay uri: %w", cp.ID, err)
 	}
 	return uri, nil
+}
+
+// paymentMessage names the campaign's token for the wallet's confirmation screen: by name and
+// symbol, else whichever is known, else by its shortened mint (tokens without metadata exist).
+func paymentMessage(cp events.Campaign) string {
+	switch {
+	case cp.Name != "" && cp.Symbol != "":
+		return "Contribute to " + cp.Name + " (" + cp.Symbol + ")"
+	case cp.Name != "":
+		return "Contribute to " + cp.Name
+	case cp.Symbol != "":
+		return "Contribute to " + cp.Symbol
+	case len(cp.ContractAddress) > 8:
+		return "Contribute to token " + cp.ContractAddress[:4] + "…" + cp.ContractAddress[len(cp.ContractAddress)-4:]
+	}
+	return "Contribute to token " + cp.ContractAddress
 }
 
 // QRPNG encodes content as a QR code PNG with every module exactly modulePx pixels square

@@ -145,3 +145,29 @@ func TestQRPNGLongestURI(t *testing.T) {
 		t.Fatal("a URI over 2048 characters must be refused")
 	}
 }
+
+func TestPaymentMessageNamesTokensWithoutMetadata(t *testing.T) {
+	cases := []struct {
+		name, symbol, want string
+	}{
+		{"Karen", "KAREN", "Contribute to Karen (KAREN)"},
+		{"Karen", "", "Contribute to Karen"},
+		{"", "KAREN", "Contribute to KAREN"},
+		{"", "", "Contribute to token EPjF…Dt1v"},
+	}
+	for _, c := range cases {
+		cp := events.Campaign{Name: c.name, Symbol: c.symbol, ContractAddress: "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v",
+			WalletAddress: "9o24Px7asSDJ1ZLyQhZd7vehm9kX4VuTeJh7VGryjXkm"}
+		uri, err := api.PaymentURI(cp, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := solanapay.Parse(uri)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := req.(*solanapay.TransferRequest).Message; got != c.want {
+			t.Errorf("%q/%q: got %q, want %q", c.name, c.symbol, got, c.want)
+		}
+	}
+}
