@@ -152,6 +152,8 @@ func detectRun(ctx context.Context, o options, t *table) error {
 		pending = pending[:0]
 	}
 	interval := time.Second / time.Duration(o.rate)
+	stopProfile := o.profile()
+	defer stopProfile()
 	cpu := startCPU()
 	start := time.Now()
 	lastSlot := start
@@ -176,6 +178,7 @@ func detectRun(ctx context.Context, o options, t *table) error {
 		lastSlot = time.Now()
 	}
 	cores, waiting := cpu.cores(), cpu.waiting()
+	stopProfile()
 	st.startClock(o.slot)
 	if err := verifyChain(st.sim, st.escrow, ps); err != nil {
 		return err

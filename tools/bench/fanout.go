@@ -178,6 +178,8 @@ func fanoutRun(ctx context.Context, o options, t *table) error {
 	t.add("client process resident memory per connection", "KiB", float64(rep.RSS)/float64(o.clients)/1024)
 
 	var p50s, p99s, maxs []float64
+	stopProfile := o.profile()
+	defer stopProfile()
 	for i, p := range ps {
 		time.Sleep(500 * time.Millisecond)
 		if err := submit(st.sim, p); err != nil {

@@ -39,6 +39,7 @@ type options struct {
 	rps      float64       // backfill: RPC requests per second
 	verbose  bool
 	cpuprof  string
+	profiled *bool // the profile was taken
 	memprof  string
 	env      map[string]string // service configuration overrides (-env K=V,K=V)
 	out      io.Writer
@@ -91,7 +92,7 @@ func parse(args []string, out io.Writer) (cmd string, o options, err error) {
 	fs.IntVar(&o.cold, "cold", 10000, "rpc: historical payments found at a cold start")
 	fs.IntVar(&o.backfill, "backfill", 2000, "backfill: historical payments to catch up")
 	fs.Float64Var(&o.rps, "rps", 50, "backfill: the indexer's RPC limit (SOLANA_RPC_RPS)")
-	fs.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of the whole process (services included) to this file")
+	fs.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of the whole process (services included) during the first run's measured phase to this file")
 	fs.StringVar(&o.memprof, "memprofile", "", "fanout: write a heap profile with every client connected to this file")
 	var env string
 	fs.StringVar(&env, "env", "", "service configuration overrides for every stack, e.g. INDEXER_FETCH_WORKERS=16,CAMPAIGN_LEDGER_BATCH=512")
@@ -131,6 +132,7 @@ func parse(args []string, out io.Writer) (cmd string, o options, err error) {
 	}
 	o.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 	o.out = out
+	o.profiled = new(bool)
 	return cmd, o, nil
 }
 
@@ -138,17 +140,6 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	cmd, o, err := parse(args, out)
 	if err != nil {
 		return err
-	}
-	if o.cpuprof != "" {
-		f, err := os.Create(o.cpuprof)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
 	}
 	cmds := []string{cmd}
 	if cmd == "all" {
@@ -188,4 +179,27 @@ func loadavg() string {
 		return "load average unknown"
 	}
 	return "load average " + f[0] + " " + f[1] + " " + f[2]
+}
+
+// profile starts the CPU profile of the measured phase when -cpuprofile is set and none was
+// taken yet; the returned stop ends it (safe to call when nothing was started).
+func (o *options) profile() (stop func()) {
+	if o.cpuprof == "" || o.profiled == nil || *o.profiled {
+		return func() {}
+	}
+	f, err := os.Create(o.cpuprof)
+	if err != nil {
+		o.log.Warn("cpuprofile", "err", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		o.log.Warn("cpuprofile", "err", err)
+		return func() {}
+	}
+	*o.profiled = true
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }

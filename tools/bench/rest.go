@@ -67,7 +67,9 @@ func restRun(ctx context.Context, o options, t *table) error {
 		if err != nil {
 			return err
 		}
+		stopProfile := o.profile() // the first endpoint's gateway load
 		real, err := load(ctx, st.api+p.path, o.conc, o.duration)
+		stopProfile()
 		if err != nil {
 			return err
 		}

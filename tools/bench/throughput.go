@@ -240,6 +240,8 @@ func pipelineRun(ctx context.Context, st *stack, o options, stages *pipelineStag
 	if err != nil {
 		return 0, err
 	}
+	stopProfile := o.profile()
+	defer stopProfile()
 	cpu := startCPU()
 	start := time.Now()
 	if err := submitAll(st.sim, ps, nil); err != nil {
@@ -259,6 +261,7 @@ func pipelineRun(ctx context.Context, st *stack, o options, stages *pipelineStag
 	})
 	el := time.Since(start)
 	stages.cores, stages.waiting = cpu.cores(), cpu.waiting()
+	stopProfile()
 	if published == 0 {
 		published = el
 	}
