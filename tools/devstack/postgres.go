@@ -52,6 +52,15 @@ func preparePostgres(ctx context.Context, raw string, simMode bool) (string, err
 	}
 	defer conn.Close(ctx)
 	if recreate {
+		// Another `make run` on this machine may be using the simulator database; dropping it
+		// under that one would break it. A crashed one leaves no sessions behind.
+		var sessions int
+		if err := conn.QueryRow(cctx, "SELECT count(*) FROM pg_stat_activity WHERE datname = $1", name).Scan(&sessions); err != nil {
+			return "", err
+		}
+		if sessions > 0 {
+			return "", fmt.Errorf("database %s has %d open sessions: another make run is probably using it; stop it, or set DATABASE_URL to another database", name, sessions)
+		}
 		if _, err := conn.Exec(cctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
 			return "", fmt.Errorf("reset database %s: %w", name, err)
 		}
