@@ -71,6 +71,9 @@ func LoadConfig(vars map[string]string) (Config, error) {
 		if _, err := address.Parse(cfg.Wallet); err != nil {
 			return cfg, fmt.Errorf("config: WALLET: %w", err)
 		}
+		if name, ok := address.KnownProgram(cfg.Wallet); ok {
+			return cfg, fmt.Errorf("config: WALLET: %s is the %s, which can never spend what it receives", cfg.Wallet, name)
+		}
 	}
 	g, err := money.ParseSOL(cfg.MaxGoalSOL)
 	if err != nil || g == 0 {

@@ -264,6 +264,10 @@ func TestCreateValidation(t *testing.T) {
 		}, apperr.Invalid, "social_website"},
 		{"campaign type control", func(r *events.CreateCampaignRequest) { r.CampaignType = ptr("a\tb") }, apperr.Invalid, "campaign_type"},
 		{"wallet invalid", func(r *events.CreateCampaignRequest) { r.WalletAddress = ptr("not-an-address") }, apperr.Invalid, "wallet_address"},
+		{"wallet is the system program", func(r *events.CreateCampaignRequest) { r.WalletAddress = ptr("11111111111111111111111111111111") }, apperr.Invalid, "wallet_address"},
+		{"wallet is the incinerator", func(r *events.CreateCampaignRequest) {
+			r.WalletAddress = ptr("1nc1nerator11111111111111111111111111111111")
+		}, apperr.Invalid, "wallet_address"},
 		{"idempotency key control", func(r *events.CreateCampaignRequest) { r.IdempotencyKey = "k\x7f" }, apperr.Invalid, "idempotency_key"},
 	}
 	for _, tc := range cases {

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/solcrowd/backend/libs/apperr"
 	"github.com/solcrowd/backend/libs/events"
+	"github.com/solcrowd/backend/libs/solana/address"
 )
 
 // TokenSource answers what the pricer knows about a mint: an apperr not_found when the mint is
@@ -85,6 +86,9 @@ func (s *Service) Create(ctx context.Context, req events.CreateCampaignRequest) 
 	if req.WalletAddress != nil {
 		if escrow, err = parseAddress("wallet_address", *req.WalletAddress); err != nil {
 			return events.CampaignReply{}, err
+		}
+		if name, ok := address.KnownProgram(escrow); ok {
+			return events.CampaignReply{}, apperr.InvalidField("wallet_address", "is the %s, which can never spend what it receives; name a wallet you control", name)
 		}
 	}
 	if escrow == "" {

@@ -321,6 +321,11 @@ func (s *Store) Update(ctx context.Context, id string, p campaigns.Patch, now ti
 		if err != nil {
 			return err
 		}
+		// A cancelled campaign is frozen: an operator cancelled it, so nothing about it may change.
+		// Completed and expired ones may still get a description or socials update.
+		if events.CampaignStatus(cur.Status) == events.StatusCancelled {
+			return apperr.Conflictf("the campaign is cancelled and can no longer be changed")
+		}
 		set := map[string]any{"updated_at": now, "revision": gorm.Expr("revision + 1")}
 		text := func(col string, v *string) {
 			if v == nil {

@@ -232,6 +232,10 @@ func TestOneOpenCampaignPerMintAndIdempotency(t *testing.T) {
 	if _, err := s.Cancel(ctx, first.ID, "again", time.Now()); apperr.CodeOf(err) != apperr.Conflict {
 		t.Fatalf("second cancel: %v", err)
 	}
+	desc := "after cancel"
+	if _, err := s.Update(ctx, first.ID, campaigns.Patch{Description: &desc}, time.Now()); apperr.CodeOf(err) != apperr.Conflict {
+		t.Fatalf("update of a cancelled campaign: %v", err)
+	}
 	if _, created, err := s.Create(ctx, again); err != nil || !created {
 		t.Fatalf("create after cancel: %v", err)
 	}
