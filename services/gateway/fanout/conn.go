@@ -322,13 +322,14 @@ func (c *client) subscribe(m clientMsg) {
 			return
 		}
 	}
-	var replay, anchor []string
+	var replay, anchor, resumed []string
 	for _, st := range replayable {
 		if n, ok := m.Since[st]; ok { // 0 replays the stream from its start
 			c.last[st] = n
 			c.replaying[st] = true
 			c.anchored[st] = true
 			replay = append(replay, st)
+			resumed = append(resumed, st)
 		} else if !c.anchored[st] && touches(st, m.Channels) {
 			anchor = append(anchor, st)
 		}
@@ -355,8 +356,30 @@ func (c *client) subscribe(m clientMsg) {
 		replay = append(replay, st)
 	}
 
+	// A since ahead of its stream (the store was reset, or a bogus value) would hold back every
+	// event until the stream caught up; it is moved back to the stream's last sequence before
+	// the ack, so the ack states the real resume point. The replay catches anything stored after
+	// this read. A failed read is left to the replay, which reports replay_failed.
+	var ahead []errorFrame
+	for _, st := range resumed {
+		info, err := c.h.js.Stream(c.ctx, st)
+		if err != nil {
+			continue
+		}
+		last := info.CachedInfo().State.LastSeq
+		c.mu.Lock()
+		if since := c.last[st]; since > last {
+			c.last[st] = last
+			ahead = append(ahead, sinceAheadFrame(st, since, last, m.ID))
+		}
+		c.mu.Unlock()
+	}
+
 	// The ack goes first: no event of the new channels can be queued before subscribe below.
 	c.ack("subscribe", m.ID, m.Channels...)
+	for _, f := range ahead {
+		c.control(f)
+	}
 	c.h.subscribe(c, m.Channels, m.Since[StreamPrices])
 	for _, st := range replay {
 		c.replays.Add(1)
@@ -373,9 +396,9 @@ func (c *client) subscribe(m clientMsg) {
 // timeout) instead of evicting at once, since the backlog is expected.
 func (c *client) replay(stream, id string) {
 	c.mu.Lock()
-	from := c.last[stream] + 1
+	after := c.last[stream]
 	c.mu.Unlock()
-	err := c.replayRange(stream, from, id)
+	err := c.replayRange(stream, after, id)
 	if err != nil && c.ctx.Err() == nil {
 		c.h.log.Warn("fanout: replay failed", "stream", stream, "err", err)
 		c.control(errorFrame{Type: "error", Code: CodeReplayFailed, Message: "could not replay missed events; resubscribe on a new connection", ID: id, Stream: stream})
@@ -401,6 +424,25 @@ func (c *client) replay(stream, id string) {
 	}
 }
 
+// sinceAhead moves the resume point of stream back to last when it is ahead of the stream and
+// tells the client with a since_ahead error frame.
+func (c *client) sinceAhead(stream string, since, last uint64, id string) {
+	c.mu.Lock()
+	moved := c.last[stream] > last
+	if moved {
+		c.last[stream] = last
+	}
+	c.mu.Unlock()
+	if moved {
+		c.control(sinceAheadFrame(stream, since, last, id))
+	}
+}
+
+func sinceAheadFrame(stream string, since, last uint64, id string) errorFrame {
+	return errorFrame{Type: "error", Code: CodeSinceAhead, ID: id, Stream: stream,
+		Message: fmt.Sprintf("since %d is ahead of the stream's last sequence %d (was the store reset?); resuming live after %d", since, last, last)}
+}
+
 // touches reports whether any of chs receives events of stream.
 func touches(stream string, chs []string) bool {
 	for _, ch := range chs {
@@ -416,7 +458,11 @@ func touches(stream string, chs []string) bool {
 	return false
 }
 
-func (c *client) replayRange(stream string, from uint64, id string) error {
+// replayRange replays the stored events of stream after seq `after` up to the stream's last
+// sequence now. A resume point ahead of the stream (the store was reset, or a bogus since such
+// as the largest uint64, whose successor would wrap to 0) is reported as since_ahead and moved
+// back to the stream's last sequence, so live events flow from there.
+func (c *client) replayRange(stream string, after uint64, id string) error {
 	ctx, cancel := context.WithTimeout(c.ctx, time.Minute)
 	defer cancel()
 	st, err := c.h.js.Stream(ctx, stream)
@@ -425,9 +471,14 @@ func (c *client) replayRange(stream string, from uint64, id string) error {
 	}
 	state := st.CachedInfo().State
 	last := state.LastSeq
-	if from > last {
+	if after > last {
+		c.sinceAhead(stream, after, last, id)
 		return nil
 	}
+	if after == last {
+		return nil
+	}
+	from := after + 1 // after < last, so this cannot overflow
 	if state.Msgs == 0 || from < state.FirstSeq {
 		c.control(errorFrame{Type: "error", Code: CodeReplayTruncated, Message: fmt.Sprintf("events before seq %d are no longer stored", state.FirstSeq), ID: id, Stream: stream})
 		from = max(from, state.FirstSeq)

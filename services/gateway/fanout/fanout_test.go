@@ -512,3 +512,51 @@ func TestResumeFromAck(t *testing.T) {
 		t.Fatalf("extra frame: %+v", f)
 	}
 }
+
+// readUntilPong collects every frame up to the pong answering a ping sent now.
+func readUntilPong(t testing.TB, c *websocket.Conn) []frame {
+	t.Helper()
+	send(t, c, map[string]any{"type": "ping", "id": "end"})
+	var out []frame
+	for {
+		f := read(t, c)
+		if f.Type == "pong" {
+			return out
+		}
+		out = append(out, f)
+	}
+}
+
+// TestSinceAheadOfStream: a resume point past the stream's last sequence (the store was reset,
+// or the largest uint64, whose successor wraps to 0) gets an ack whose last_seq is the stream's
+// real last sequence, one since_ahead error frame, no replay, and then live events.
+func TestSinceAheadOfStream(t *testing.T) {
+	h := start(t, fanout.Options{AllowedOrigins: []string{"*"}})
+	h.publishContribution("c1", 1)
+	last := h.publishContribution("c1", 2)
+	for _, since := range []uint64{999999, ^uint64(0)} {
+		t.Run(fmt.Sprint(since), func(t *testing.T) {
+			c := h.dial(nil)
+			defer c.Close()
+			send(t, c, map[string]any{"type": "subscribe", "channels": []string{"escrow:" + escrowA},
+				"since": map[string]uint64{events.StreamContributions: since}})
+			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			var ack struct {
+				Type    string            `json:"type"`
+				LastSeq map[string]uint64 `json:"last_seq"`
+			}
+			if err := c.ReadJSON(&ack); err != nil || ack.Type != "ack" || ack.LastSeq[events.StreamContributions] != last {
+				t.Fatalf("ack: %+v %v, want last_seq CONTRIBUTIONS %d", ack, err, last)
+			}
+			got := readUntilPong(t, c)
+			if len(got) != 1 || got[0].Type != "error" || got[0].Code != fanout.CodeSinceAhead || got[0].Stream != events.StreamContributions {
+				t.Fatalf("want exactly one since_ahead error, got %+v", got)
+			}
+			live := h.publishContribution("c1", int(last)+10)
+			if f := read(t, c); f.Type != "event" || f.Seq != live {
+				t.Fatalf("live event after since_ahead: got %+v, want seq %d", f, live)
+			}
+			last = live
+		})
+	}
+}

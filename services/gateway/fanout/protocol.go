@@ -43,6 +43,7 @@ const (
 	CodeBadSince        = "bad_since"        // unknown stream, or since after events were delivered
 	CodeReplayTruncated = "replay_truncated" // the gap is larger than the replay limit or no longer stored
 	CodeReplayFailed    = "replay_failed"    // JetStream could not replay; resubscribe later
+	CodeSinceAhead      = "since_ahead"      // since is past the stream's last sequence; live events follow from it
 )
 
 // clientMsg is what a client sends.
