@@ -45,10 +45,14 @@ func Environ(environ []string, dotenvPath string) (map[string]string, error) {
 	return out, nil
 }
 
-// Parse fills dst, a pointer to a struct with `env` tags, from vars. Errors name the variable.
+// Parse fills dst, a pointer to a struct with `env` tags, from vars. When dst embeds Common, the
+// shared settings are checked too. Errors name the variable.
 func Parse(dst any, vars map[string]string) error {
 	err := env.ParseWithOptions(dst, env.Options{Environment: vars})
 	if err == nil {
+		if c, ok := dst.(interface{ Shared() Common }); ok {
+			return c.Shared().check()
+		}
 		return nil
 	}
 	names := envNames(reflect.TypeOf(dst).Elem(), "")

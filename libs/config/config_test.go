@@ -148,3 +148,43 @@ func TestNamesListsEveryVariable(t *testing.T) {
 		}
 	}
 }
+
+func TestSharedSettingsAreChecked(t *testing.T) {
+	cases := map[string]string{
+		"NATS_URL":         "garbage",
+		"SHUTDOWN_TIMEOUT": "-1s",
+		"NATS_REPLICAS":    "0",
+		"LOG_LEVEL":        "loud",
+		"LOG_FORMAT":       "xml",
+	}
+	for name, val := range cases {
+		vars, _ := config.Environ([]string{"MUST_HAVE=1", name + "=" + val}, "")
+		var c sample
+		if err := config.Parse(&c, vars); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%s: error %v does not name the variable", name, val, err)
+		}
+	}
+	for _, bad := range []string{"garbage", "nats://127.0.0.1:notaport", "http://h:4222", "nats://:4222", "nats://h:99999", ""} {
+		if err := config.CheckNATSURL(bad); err == nil {
+			t.Errorf("NATS URL %q accepted", bad)
+		}
+	}
+	for _, good := range []string{"nats://127.0.0.1:4222", "nats://a:1,nats://b:2", "tls://nats.example.com", "nats://user:pw@h:4222"} {
+		if err := config.CheckNATSURL(good); err != nil {
+			t.Errorf("NATS URL %q rejected: %v", good, err)
+		}
+	}
+}
+
+func TestCheckListenAddr(t *testing.T) {
+	for _, good := range []string{":8000", "127.0.0.1:0", "[::1]:9000", "0.0.0.0:65535"} {
+		if err := config.CheckListenAddr(good); err != nil {
+			t.Errorf("%q rejected: %v", good, err)
+		}
+	}
+	for _, bad := range []string{"nope", ":99999", "8000", ":-1", "a b:80", ""} {
+		if err := config.CheckListenAddr(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

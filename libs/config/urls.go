@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -82,4 +83,49 @@ func RedactURL(raw string) string {
 		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
+}
+
+// CheckListenAddr reports whether addr is a host:port a server can listen on (host may be empty,
+// port 0..65535), so a typo fails at start with the variable's name instead of at listen time.
+func CheckListenAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port (e.g. :8000 or 127.0.0.1:8000)", addr)
+	}
+	if strings.ContainsAny(host, " /") {
+		return fmt.Errorf("%q has an invalid host", addr)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q has an invalid port", addr)
+	}
+	return nil
+}
+
+// CheckNATSURL reports whether raw is a comma-separated list of NATS server URLs
+// (nats://, tls://, ws:// or wss://, with a host and an optional numeric port).
+func CheckNATSURL(raw string) error {
+	if strings.TrimSpace(raw) == "" {
+		return fmt.Errorf("empty")
+	}
+	for _, part := range strings.Split(raw, ",") {
+		u, err := url.Parse(strings.TrimSpace(part))
+		if err != nil {
+			return fmt.Errorf("%q is not a URL", RedactURL(part))
+		}
+		switch u.Scheme {
+		case "nats", "tls", "ws", "wss":
+		default:
+			return fmt.Errorf("%q: scheme must be nats://, tls://, ws:// or wss://", RedactURL(part))
+		}
+		if u.Hostname() == "" {
+			return fmt.Errorf("%q has no host", RedactURL(part))
+		}
+		if p := u.Port(); p != "" {
+			if n, err := strconv.Atoi(p); err != nil || n <= 0 || n > 65535 {
+				return fmt.Errorf("%q has an invalid port", RedactURL(part))
+			}
+		}
+	}
+	return nil
 }

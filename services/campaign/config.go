@@ -62,6 +62,9 @@ func LoadConfig(vars map[string]string) (Config, error) {
 	if err := config.Parse(&cfg, vars); err != nil {
 		return cfg, err
 	}
+	if err := config.CheckListenAddr(cfg.OpsAddr); err != nil {
+		return cfg, fmt.Errorf("config: CAMPAIGN_OPS_ADDR: %w", err)
+	}
 	u, err := config.NormalizeDatabaseURL(cfg.DatabaseURL)
 	if err != nil {
 		return cfg, fmt.Errorf("config: DATABASE_URL: %w", err)

@@ -56,6 +56,9 @@ func LoadConfig(vars map[string]string) (Config, error) {
 	if err := config.Parse(&cfg, vars); err != nil {
 		return cfg, err
 	}
+	if err := config.CheckListenAddr(cfg.OpsAddr); err != nil {
+		return cfg, fmt.Errorf("config: INDEXER_OPS_ADDR: %w", err)
+	}
 	if err := config.CheckHTTPURL(cfg.SolanaRPCURL); err != nil {
 		return cfg, fmt.Errorf("config: SOLANA_RPC_URL: %w", err)
 	}

@@ -20,6 +20,8 @@ func TestLoadConfigDefaultsAndErrors(t *testing.T) {
 		"INDEXER_BACKFILL_INTERVAL=abc": "INDEXER_BACKFILL_INTERVAL",
 		"SOLANA_RPC_URL=ftp://x":        "SOLANA_RPC_URL",
 		"INDEXER_MAX_TX_VERSION=v2":     "INDEXER_MAX_TX_VERSION",
+		"INDEXER_OPS_ADDR=nope":         "INDEXER_OPS_ADDR",
+		"NATS_URL=garbage":              "NATS_URL",
 	} {
 		k, v, _ := strings.Cut(vars, "=")
 		_, err := LoadConfig(map[string]string{k: v})

@@ -68,6 +68,9 @@ func LoadConfig(vars map[string]string) (Config, error) {
 	if err := config.Parse(&cfg, vars); err != nil {
 		return cfg, err
 	}
+	if err := config.CheckListenAddr(cfg.OpsAddr); err != nil {
+		return cfg, fmt.Errorf("config: PRICER_OPS_ADDR: %w", err)
+	}
 	return cfg, cfg.Validate()
 }
 
