@@ -334,10 +334,27 @@ func (c *client) subscribe(m clientMsg) {
 			anchor = append(anchor, st)
 		}
 	}
-	if n := m.Since[StreamPrices]; n > 0 {
-		c.last[StreamPrices] = n
-	}
 	c.mu.Unlock()
+	sincePrices, hasSincePrices := m.Since[StreamPrices]
+	var ahead []errorFrame
+	if hasSincePrices && sincePrices > 0 {
+		// A revision past the bucket's newest would hold back every price update; the client's
+		// values belong to another store, so it gets the current values instead.
+		if info, err := c.h.js.Stream(c.ctx, "KV_"+events.BucketPrices); err == nil {
+			if last := info.CachedInfo().State.LastSeq; sincePrices > last {
+				ahead = append(ahead, errorFrame{Type: "error", Code: CodeSinceAhead, ID: m.ID, Stream: StreamPrices,
+					Message: fmt.Sprintf("since %d is ahead of the newest PRICES revision %d (was the store reset?); the current values follow", sincePrices, last)})
+				sincePrices = 0
+			}
+		}
+	}
+	if hasSincePrices || slices.Contains(m.Channels, ChannelPrices) {
+		// PRICES' resume point is the since given (0 without): the current values newer than it
+		// follow the ack, so a client that reads none of them resumes from the same point.
+		c.mu.Lock()
+		c.last[StreamPrices] = max(c.last[StreamPrices], sincePrices)
+		c.mu.Unlock()
+	}
 
 	// Without since, the resume point is the stream's last sequence now, taken before the
 	// channels are registered; the replay below then covers anything stored between that read and
@@ -360,7 +377,6 @@ func (c *client) subscribe(m clientMsg) {
 	// event until the stream caught up; it is moved back to the stream's last sequence before
 	// the ack, so the ack states the real resume point. The replay catches anything stored after
 	// this read. A failed read is left to the replay, which reports replay_failed.
-	var ahead []errorFrame
 	for _, st := range resumed {
 		info, err := c.h.js.Stream(c.ctx, st)
 		if err != nil {
@@ -380,7 +396,7 @@ func (c *client) subscribe(m clientMsg) {
 	for _, f := range ahead {
 		c.control(f)
 	}
-	c.h.subscribe(c, m.Channels, m.Since[StreamPrices])
+	c.h.subscribe(c, m.Channels, sincePrices)
 	for _, st := range replay {
 		c.replays.Add(1)
 		go func() {

@@ -560,3 +560,60 @@ func TestSinceAheadOfStream(t *testing.T) {
 		})
 	}
 }
+
+// TestPricesResumePoint: a subscribe to prices gets a PRICES resume point in its ack (0 when
+// fresh, since the current values follow the ack), and a PRICES since past the bucket's newest
+// revision gets since_ahead followed by the current values.
+func TestPricesResumePoint(t *testing.T) {
+	h := start(t, fanout.Options{AllowedOrigins: []string{"*"}})
+	kv, err := h.conn.KV(context.Background(), events.BucketPrices)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, err := kv.Put(context.Background(), events.KeySOLUSD, []byte(`{"version":1,"usd":"180.25"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type ack struct {
+		Type    string            `json:"type"`
+		LastSeq map[string]uint64 `json:"last_seq"`
+	}
+	readAck := func(c *websocket.Conn) ack {
+		t.Helper()
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		var a ack
+		if err := c.ReadJSON(&a); err != nil || a.Type != "ack" {
+			t.Fatalf("ack: %+v %v", a, err)
+		}
+		return a
+	}
+	c := h.dial(nil)
+	defer c.Close()
+	send(t, c, map[string]any{"type": "subscribe", "channels": []string{"prices"}})
+	if a := readAck(c); a.LastSeq == nil {
+		t.Fatalf("ack without last_seq: %+v", a)
+	} else if v, ok := a.LastSeq[fanout.StreamPrices]; !ok || v != 0 {
+		t.Fatalf("fresh prices subscribe: last_seq %v, want PRICES 0", a.LastSeq)
+	}
+
+	// Wait until the hub has the entry, then resume from a revision the bucket never reached.
+	waitFor(t, 5*time.Second, func() bool {
+		for _, f := range readUntilPong(t, c) {
+			if f.Seq == rev {
+				return true
+			}
+		}
+		return false
+	}, "price entry")
+	c2 := h.dial(nil)
+	defer c2.Close()
+	send(t, c2, map[string]any{"type": "subscribe", "channels": []string{"prices"}, "since": map[string]uint64{"PRICES": 999999}})
+	if a := readAck(c2); a.LastSeq[fanout.StreamPrices] != 0 {
+		t.Fatalf("ahead prices since: last_seq %v, want PRICES 0", a.LastSeq)
+	}
+	got := readUntilPong(t, c2)
+	if len(got) != 2 || got[0].Code != fanout.CodeSinceAhead || got[0].Stream != fanout.StreamPrices ||
+		got[1].Type != "event" || got[1].Seq != rev {
+		t.Fatalf("want since_ahead then the current value rev %d, got %+v", rev, got)
+	}
+}
