@@ -103,7 +103,12 @@ func parseAddress(field, s string) (string, error) {
 	return s, nil
 }
 
-// parseSOLAmount parses a positive SOL amount exactly ("1.5", at most 9 decimals).
+// MaxSOLAmount is the largest SOL amount the API accepts (goal_amount, ?amount=):
+// 1,000,000,000 SOL, above the total SOL supply, so a bigger figure can only be a mistake.
+const MaxSOLAmount = 1_000_000_000
+
+// parseSOLAmount parses a positive SOL amount exactly ("1.5", at most 9 decimals, at most
+// MaxSOLAmount).
 func parseSOLAmount(field, s string) (money.Lamports, error) {
 	if s == "" {
 		return 0, apperr.InvalidField(field, "is required")
@@ -118,6 +123,9 @@ func parseSOLAmount(field, s string) (money.Lamports, error) {
 	}
 	if l == 0 {
 		return 0, apperr.InvalidField(field, "must be greater than zero")
+	}
+	if uint64(l) > MaxSOLAmount*money.LamportsPerSOL {
+		return 0, apperr.InvalidField(field, "must be at most %d SOL", MaxSOLAmount)
 	}
 	return l, nil
 }
