@@ -21,6 +21,8 @@ type Configured interface{ Shared() config.Common }
 // Service describes one service binary.
 type Service[C Configured] struct {
 	Name string
+	// Version is the build stamp, logged at start.
+	Version string
 	// Load parses the configuration from the merged environment.
 	Load func(vars map[string]string) (C, error)
 	// Stamp, when set, records build facts (the version) in the loaded configuration.
@@ -50,7 +52,7 @@ func Main[C Configured](ctx context.Context, s Service[C], environ []string, std
 	if err != nil {
 		return fmt.Errorf("config: LOG_LEVEL/LOG_FORMAT: %w", err)
 	}
-	log.Info("starting "+s.Name, config.Attrs(cfg)...)
+	log.Info("starting "+s.Name, append([]any{"version", s.Version}, config.Attrs(cfg)...)...)
 
 	errc := make(chan error, 1)
 	go func() { errc <- s.Run(ctx, cfg, log) }()

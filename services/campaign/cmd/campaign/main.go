@@ -30,9 +30,10 @@ func main() {
 
 func run(ctx context.Context) error {
 	return lifecycle.Main(ctx, lifecycle.Service[campaign.Config]{
-		Name:  "campaign",
-		Load:  campaign.LoadConfig,
-		Stamp: func(c *campaign.Config) { c.Version = version + "+" + commit },
-		Run:   campaign.Run,
+		Name:    "campaign",
+		Version: version + "+" + commit,
+		Load:    campaign.LoadConfig,
+		Stamp:   func(c *campaign.Config) { c.Version = version + "+" + commit },
+		Run:     campaign.Run,
 	}, os.Environ(), os.Stdout)
 }

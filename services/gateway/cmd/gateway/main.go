@@ -30,9 +30,10 @@ func main() {
 
 func run(ctx context.Context) error {
 	return lifecycle.Main(ctx, lifecycle.Service[gateway.Config]{
-		Name:  "gateway",
-		Load:  gateway.LoadConfig,
-		Stamp: func(c *gateway.Config) { c.Version = version + "+" + commit },
-		Run:   gateway.Run,
+		Name:    "gateway",
+		Version: version + "+" + commit,
+		Load:    gateway.LoadConfig,
+		Stamp:   func(c *gateway.Config) { c.Version = version + "+" + commit },
+		Run:     gateway.Run,
 	}, os.Environ(), os.Stdout)
 }

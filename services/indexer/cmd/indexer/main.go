@@ -30,9 +30,10 @@ func main() {
 
 func run(ctx context.Context) error {
 	return lifecycle.Main(ctx, lifecycle.Service[indexer.Config]{
-		Name:  "indexer",
-		Load:  indexer.LoadConfig,
-		Stamp: func(c *indexer.Config) { c.Version = version + "+" + commit },
-		Run:   indexer.Run,
+		Name:    "indexer",
+		Version: version + "+" + commit,
+		Load:    indexer.LoadConfig,
+		Stamp:   func(c *indexer.Config) { c.Version = version + "+" + commit },
+		Run:     indexer.Run,
 	}, os.Environ(), os.Stdout)
 }

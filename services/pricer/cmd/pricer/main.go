@@ -30,9 +30,10 @@ func main() {
 
 func run(ctx context.Context) error {
 	return lifecycle.Main(ctx, lifecycle.Service[pricer.Config]{
-		Name:  "pricer",
-		Load:  pricer.LoadConfig,
-		Stamp: func(c *pricer.Config) { c.Version = version + "+" + commit },
-		Run:   pricer.Run,
+		Name:    "pricer",
+		Version: version + "+" + commit,
+		Load:    pricer.LoadConfig,
+		Stamp:   func(c *pricer.Config) { c.Version = version + "+" + commit },
+		Run:     pricer.Run,
 	}, os.Environ(), os.Stdout)
 }
