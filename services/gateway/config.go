@@ -2,7 +2,10 @@ package gateway
 
 import (
 	"fmt"
+	"net"
+	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -83,10 +86,67 @@ func LoadConfig(vars map[string]string) (Config, error) {
 		}
 		cfg.PublicBaseURL = strings.TrimRight(cfg.PublicBaseURL, "/")
 	}
+	// Listen addresses and proxies are checked here so a typo fails at start naming its
+	// variable, not later as "listen nope: missing port".
+	if err := config.CheckListenAddr(cfg.HTTPAddr); err != nil {
+		return cfg, fmt.Errorf("config: HTTP_ADDR: %w", err)
+	}
+	if err := config.CheckListenAddr(cfg.OpsAddr); err != nil {
+		return cfg, fmt.Errorf("config: GATEWAY_OPS_ADDR: %w", err)
+	}
 	cfg.CORSOrigins = trimAll(cfg.CORSOrigins)
 	cfg.WSAllowedOrigins = trimAll(cfg.WSAllowedOrigins)
 	cfg.TrustedProxies = trimAll(cfg.TrustedProxies)
+	for _, o := range cfg.CORSOrigins {
+		if err := checkOrigin(o); err != nil {
+			return cfg, fmt.Errorf("config: CORS_ORIGINS: %w", err)
+		}
+	}
+	for _, o := range cfg.WSAllowedOrigins {
+		if err := checkOrigin(o); err != nil {
+			return cfg, fmt.Errorf("config: WS_ALLOWED_ORIGINS: %w", err)
+		}
+	}
+	for _, p := range cfg.TrustedProxies {
+		if err := checkProxy(p); err != nil {
+			return cfg, fmt.Errorf("config: TRUSTED_PROXIES: %w", err)
+		}
+	}
 	return cfg, nil
+}
+
+// checkOrigin accepts "*" or a browser origin: http(s)://host[:port], nothing after it. Browsers
+// send the origin in exactly that form, so anything else (a path, a trailing slash, another
+// scheme) could never match and is a configuration mistake.
+func checkOrigin(o string) error {
+	if o == "*" {
+		return nil
+	}
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(o, "?") || strings.HasSuffix(o, "#") {
+		return fmt.Errorf("%q is not * or an origin such as https://app.example or http://localhost:3000", o)
+	}
+	if _, port, err := net.SplitHostPort(u.Host); err == nil {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("%q has an invalid port", o)
+		}
+	}
+	return nil
+}
+
+// checkProxy accepts an IP address or a CIDR range, the forms gin's trusted-proxy list takes.
+func checkProxy(p string) error {
+	if strings.Contains(p, "/") {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			return fmt.Errorf("%q is not a CIDR range such as 10.0.0.0/8", p)
+		}
+		return nil
+	}
+	if _, err := netip.ParseAddr(p); err != nil {
+		return fmt.Errorf("%q is not an IP address or CIDR range", p)
+	}
+	return nil
 }
 
 func trimAll(in []string) []string {

@@ -109,6 +109,11 @@ func TestLoadConfigRejectsBadValues(t *testing.T) {
 	for _, kv := range [][2]string{
 		{"WS_SEND_QUEUE", "0"}, {"WS_MAX_MESSAGE_BYTES", "10"}, {"MAX_BODY_BYTES", "1"},
 		{"RATE_LIMIT_WRITES_PER_MIN", "-1"}, {"PUBLIC_BASE_URL", "ftp://x"}, {"WS_PING_INTERVAL", "soon"},
+		{"HTTP_ADDR", "nope"}, {"HTTP_ADDR", ":99999"}, {"GATEWAY_OPS_ADDR", ":99999"}, {"GATEWAY_OPS_ADDR", "nope"},
+		{"TRUSTED_PROXIES", "banana"}, {"TRUSTED_PROXIES", "10.0.0.1,10.0.0.0/33"},
+		{"CORS_ORIGINS", "app.example"}, {"CORS_ORIGINS", "https://app.example/"}, {"CORS_ORIGINS", "ftp://app.example"},
+		{"CORS_ORIGINS", "https://app.example,**"}, {"CORS_ORIGINS", "https://app.example:0"},
+		{"WS_ALLOWED_ORIGINS", "https://app.example/path"},
 	} {
 		_, err := gateway.LoadConfig(map[string]string{kv[0]: kv[1]})
 		if err == nil || !strings.Contains(err.Error(), kv[0]) {
@@ -118,5 +123,13 @@ func TestLoadConfigRejectsBadValues(t *testing.T) {
 	cfg, err := gateway.LoadConfig(map[string]string{"ADMIN_API_KEY": "k", "PUBLIC_BASE_URL": "https://api.example/"})
 	if err != nil || cfg.AdminAPIKey.String() != "****" || cfg.PublicBaseURL != "https://api.example" {
 		t.Fatalf("%+v %v", cfg, err)
+	}
+	cfg, err = gateway.LoadConfig(map[string]string{
+		"HTTP_ADDR": "127.0.0.1:8000", "GATEWAY_OPS_ADDR": "[::1]:0",
+		"CORS_ORIGINS": "https://app.example, http://localhost:3000", "WS_ALLOWED_ORIGINS": "*",
+		"TRUSTED_PROXIES": "10.0.0.1, 10.0.0.0/8,::1,fd00::/8",
+	})
+	if err != nil || len(cfg.CORSOrigins) != 2 || len(cfg.TrustedProxies) != 4 {
+		t.Fatalf("good values refused: %+v %v", cfg, err)
 	}
 }
