@@ -65,6 +65,12 @@ func TestEdgeInputs(t *testing.T) {
 		{"escrow tx limit huge", "GET", "/api/escrow-transactions/" + seedWallet + "?limit=" + huge, "", nil, 400, "limit"},
 		{"balance missing wallet", "GET", "/api/escrow-balance", "", nil, 400, "wallet"},
 		{"balance empty wallet", "GET", "/api/escrow-balance?wallet=", "", nil, 400, "wallet"},
+		{"balance repeated wallet", "GET", "/api/escrow-balance?wallet=" + seedWallet + "&wallet=nope", "", nil, 400, "wallet"},
+		{"balance repeated good wallet", "GET", "/api/escrow-balance?wallet=" + seedWallet + "&wallet=" + seedWallet, "", nil, 400, "wallet"},
+		{"qr repeated amount", "GET", "/api/campaigns/" + id + "/qr?amount=1&amount=2", "", nil, 400, "amount"},
+		{"list repeated limit", "GET", "/api/campaigns?limit=5&status=active&limit=500", "", nil, 400, "limit"},
+		{"transactions repeated cursor", "GET", "/api/escrow-transactions/" + seedWallet + "?cursor=a&cursor=b", "", nil, 400, "cursor"},
+		{"cancel repeated reason", "DELETE", "/api/campaigns/" + id + "?reason=a&reason=b", "", auth, 400, "reason"},
 		{"balance non-ASCII", "GET", "/api/escrow-balance?wallet=%C3%A9t%C3%A9", "", nil, 400, "wallet"},
 		{"token bad", "GET", "/api/token/xyz", "", nil, 400, "contract_address"},
 		{"qr amount zero", "GET", "/api/campaigns/" + id + "/qr?amount=0", "", nil, 400, "amount"},
@@ -112,6 +118,11 @@ func TestEdgeInputs(t *testing.T) {
 	}
 	if after := e.stubs.writes(); after != before {
 		t.Fatalf("rejected requests changed state: %d writes reached the campaign service", after-before)
+	}
+
+	// A parameter the API does not declare is ignored, repeated or not (e.g. a cache buster).
+	if r := e.do("GET", "/api/escrow-balance?wallet="+seedWallet+"&_=1&_=2", nil); r.status != 200 {
+		t.Fatalf("repeated undeclared parameter: %d %s", r.status, r.body)
 	}
 
 	// Accepted borderline input: RFC 3339 with an offset, in the body and through a query-style

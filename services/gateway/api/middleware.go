@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/solcrowd/backend/libs/apperr"
@@ -232,6 +233,52 @@ func operatorAuth(key string) gin.HandlerFunc {
 		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(key)) != 1 {
 			fail(c, apperr.New(apperr.Unauthorized, "missing or wrong operator bearer token"))
 			return
+		}
+		c.Next()
+	}
+}
+
+// singleValuedQueryParams returns the names of the query parameters doc declares. Every one of
+// them takes a single value; a parameter declared as an array would need its own handling, so
+// it is refused here rather than silently treated as single-valued.
+func singleValuedQueryParams(doc *openapi3.T) (map[string]bool, error) {
+	names := map[string]bool{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			params := append(slices.Clone(item.Parameters), op.Parameters...)
+			for _, ref := range params {
+				p := ref.Value
+				if p == nil || p.In != openapi3.ParameterInQuery {
+					continue
+				}
+				if p.Schema != nil && p.Schema.Value != nil && p.Schema.Value.Type.Is(openapi3.TypeArray) {
+					return nil, fmt.Errorf("openapi: %s %s: query parameter %s is an array; singleQueryMiddleware only knows single values", method, path, p.Name)
+				}
+				names[p.Name] = true
+			}
+		}
+	}
+	return names, nil
+}
+
+// singleQueryMiddleware refuses a request that repeats a query parameter the API declares
+// (?wallet=a&wallet=b): handlers read one value, and silently taking the first would act on
+// input the client may not have meant. Undeclared parameters are ignored, repeated or not.
+func singleQueryMiddleware(single map[string]bool) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.Request.URL.RawQuery != "" {
+			q := c.Request.URL.Query()
+			names := make([]string, 0, len(q))
+			for name, vs := range q {
+				if len(vs) > 1 && single[name] {
+					names = append(names, name)
+				}
+			}
+			if len(names) > 0 {
+				slices.Sort(names) // a stable answer when several repeat
+				fail(c, apperr.InvalidField(names[0], "must be given at most once"))
+				return
+			}
 		}
 		c.Next()
 	}

@@ -5,6 +5,7 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -62,7 +63,15 @@ func New(b *Backend, o Options) (*gin.Engine, error) {
 	if o.Health == nil {
 		o.Health = observe.NewHealth()
 	}
-	spec, err := SpecJSON()
+	doc, err := Spec()
+	if err != nil {
+		return nil, err
+	}
+	spec, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	single, err := singleValuedQueryParams(doc)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +95,7 @@ func New(b *Backend, o Options) (*gin.Engine, error) {
 		return nil, err
 	}
 	r.Use(requestIDMiddleware(), m.middleware(o.Log), errorMiddleware(o.Log), recoveryMiddleware(o.Log),
-		corsMiddleware(o.CORSOrigins), bodyLimitMiddleware(o.MaxBodyBytes))
+		corsMiddleware(o.CORSOrigins), bodyLimitMiddleware(o.MaxBodyBytes), singleQueryMiddleware(single))
 	r.NoRoute(func(c *gin.Context) { fail(c, apperr.NotFoundf("no such endpoint: %s", c.Request.URL.Path)) })
 	r.NoMethod(func(c *gin.Context) {
 		fail(c, withStatus(http.StatusMethodNotAllowed, apperr.New(apperr.Invalid, "method %s is not allowed here", c.Request.Method)))
