@@ -61,7 +61,7 @@ func (ix *Indexer) balance(ctx context.Context, req events.EscrowBalanceRequest)
 func (ix *Indexer) health(ctx context.Context, _ events.ChainHealthRequest) (events.ChainHealthReply, error) {
 	subs, polling := ix.live.status()
 	reply := events.ChainHealthReply{Subscriptions: subs, Degraded: polling > 0}
-	slot, err := ix.rpc.GetSlot(ctx, rpc.CommitmentProcessed)
+	slot, err := ix.chainSlot()
 	if err != nil {
 		reply.Error = "solana rpc unavailable"
 		return reply, nil
@@ -89,4 +89,35 @@ func (ix *Indexer) stats(_ context.Context, _ events.IndexerStatsRequest) (event
 func (ix *Indexer) checkChain(ctx context.Context) error {
 	_, err := ix.rpc.GetSlot(ctx, rpc.CommitmentProcessed)
 	return err
+}
+
+// chainSlotTTL is how long one getSlot answers health checks: the gateway's health endpoint asks
+// on every request, and without it each request would spend one of the indexer's rate-limited RPC
+// calls (with the default SOLANA_RPC_RPS=10, a busy health endpoint starved payment detection).
+const chainSlotTTL = time.Second
+
+// chainSlot returns the chain's processed slot, asking the RPC at most once per chainSlotTTL;
+// concurrent askers share one call, and a failure is remembered for the same time.
+func (ix *Indexer) chainSlot() (uint64, error) {
+	ix.slotMu.Lock()
+	if !ix.slotAt.IsZero() && time.Since(ix.slotAt) < chainSlotTTL {
+		slot, err := ix.slotVal, ix.slotErr
+		ix.slotMu.Unlock()
+		return slot, err
+	}
+	ix.slotMu.Unlock()
+	v, err, _ := ix.slotFlight.Do("slot", func() (any, error) {
+		// Not the caller's context: the answer is shared with other callers.
+		ctx, cancel := context.WithTimeout(context.Background(), ix.cfg.RPCTimeout)
+		defer cancel()
+		slot, err := ix.rpc.GetSlot(ctx, rpc.CommitmentProcessed)
+		ix.slotMu.Lock()
+		ix.slotVal, ix.slotErr, ix.slotAt = slot, err, time.Now()
+		ix.slotMu.Unlock()
+		return slot, err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return v.(uint64), nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/solcrowd/backend/libs/events"
 	"github.com/solcrowd/backend/libs/solana/solrpc"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/singleflight"
 )
 
 // Indexer is the running service core: the watch list, the live path, backfill, finality
@@ -35,6 +36,13 @@ type Indexer struct {
 	balMu    sync.Mutex
 	balCache map[string]balanceEntry
 	started  time.Time
+
+	// The chain slot for health checks, shared for chainSlotTTL (api.go).
+	slotMu     sync.Mutex
+	slotVal    uint64
+	slotErr    error
+	slotAt     time.Time
+	slotFlight singleflight.Group
 }
 
 type balanceEntry struct {
