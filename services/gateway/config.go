@@ -47,6 +47,9 @@ type Config struct {
 	TrustedProxies []string `env:"TRUSTED_PROXIES" envSeparator:","`
 	// RequestTimeout bounds each call from the gateway to a backend service.
 	RequestTimeout time.Duration `env:"REQUEST_TIMEOUT" envDefault:"5s"`
+	// ReadCacheTTL is how old a cached campaign lookup or health input may be; 0 disables the
+	// cache. This gateway's own writes clear it at once.
+	ReadCacheTTL time.Duration `env:"READ_CACHE_TTL" envDefault:"250ms"`
 	// PublicBaseURL is the externally visible base URL (used in docs links); empty means relative.
 	PublicBaseURL string `env:"PUBLIC_BASE_URL"`
 	// QRLabel is the Solana Pay label shown by wallets.
@@ -76,6 +79,8 @@ func LoadConfig(vars map[string]string) (Config, error) {
 		return cfg, fmt.Errorf("config: RATE_LIMIT_WRITES_PER_MIN: must not be negative")
 	case cfg.MaxBodyBytes < 1024:
 		return cfg, fmt.Errorf("config: MAX_BODY_BYTES: must be at least 1024")
+	case cfg.ReadCacheTTL < 0 || cfg.ReadCacheTTL > time.Minute:
+		return cfg, fmt.Errorf("config: READ_CACHE_TTL: must be between 0 and 1m")
 	case cfg.RequestTimeout <= 0:
 		return cfg, fmt.Errorf("config: REQUEST_TIMEOUT: must be positive")
 	}

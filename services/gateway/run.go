@@ -52,7 +52,7 @@ func RunWithListener(ctx context.Context, cfg Config, log *slog.Logger, ready fu
 	}
 	health.Add("fanout", hub.Check)
 
-	router, err := api.New(api.NewBackend(conn, cfg.RequestTimeout), api.Options{
+	router, err := api.New(api.NewBackend(conn, cfg.RequestTimeout).WithReadCache(cfg.ReadCacheTTL), api.Options{
 		AdminAPIKey:           cfg.AdminAPIKey.Reveal(),
 		CORSOrigins:           cfg.CORSOrigins,
 		TrustedProxies:        cfg.TrustedProxies,

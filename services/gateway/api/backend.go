@@ -13,6 +13,12 @@ import (
 type Backend struct {
 	conn    *bus.Conn
 	timeout time.Duration
+
+	// Read caches, set by WithReadCache; nil means every read goes to the service.
+	campaigns *readCache[events.CampaignReply]
+	stats     *readCache[events.StatsReply]
+	chain     *readCache[events.ChainHealthReply]
+	price     *readCache[events.SOLPrice]
 }
 
 // NewBackend returns a Backend over conn whose calls give up after timeout.
@@ -23,6 +29,20 @@ func NewBackend(conn *bus.Conn, timeout time.Duration) *Backend {
 	return &Backend{conn: conn, timeout: timeout}
 }
 
+// WithReadCache makes campaign lookups and the health inputs (campaign stats, chain health, SOL
+// price) answer from a reply at most ttl old, collapsing concurrent identical reads into one
+// request. A zero ttl disables it. It returns b.
+func (b *Backend) WithReadCache(ttl time.Duration) *Backend {
+	if ttl <= 0 {
+		return b
+	}
+	b.campaigns = newReadCache[events.CampaignReply](ttl)
+	b.stats = newReadCache[events.StatsReply](ttl)
+	b.chain = newReadCache[events.ChainHealthReply](ttl)
+	b.price = newReadCache[events.SOLPrice](ttl)
+	return b
+}
+
 func call[Resp, Req any](ctx context.Context, b *Backend, subject string, req Req) (Resp, error) {
 	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
@@ -31,12 +51,15 @@ func call[Resp, Req any](ctx context.Context, b *Backend, subject string, req Re
 
 // CreateCampaign asks the campaign service to register a campaign.
 func (b *Backend) CreateCampaign(ctx context.Context, req events.CreateCampaignRequest) (events.CampaignReply, error) {
+	defer b.campaigns.clear()
 	return call[events.CampaignReply](ctx, b, events.SubjectCampaignCreate, req)
 }
 
 // GetCampaign fetches a campaign by id or mint.
 func (b *Backend) GetCampaign(ctx context.Context, req events.GetCampaignRequest) (events.CampaignReply, error) {
-	return call[events.CampaignReply](ctx, b, events.SubjectCampaignGet, req)
+	return b.campaigns.get(ctx, "id="+req.ID+"&mint="+req.Mint, func(ctx context.Context) (events.CampaignReply, error) {
+		return call[events.CampaignReply](ctx, b, events.SubjectCampaignGet, req)
+	})
 }
 
 // ListCampaigns pages campaigns.
@@ -46,11 +69,13 @@ func (b *Backend) ListCampaigns(ctx context.Context, req events.ListCampaignsReq
 
 // UpdateCampaign changes a campaign's operator-editable fields.
 func (b *Backend) UpdateCampaign(ctx context.Context, req events.UpdateCampaignRequest) (events.CampaignReply, error) {
+	defer b.campaigns.clear()
 	return call[events.CampaignReply](ctx, b, events.SubjectCampaignUpdate, req)
 }
 
 // CancelCampaign cancels an open campaign.
 func (b *Backend) CancelCampaign(ctx context.Context, req events.CancelCampaignRequest) (events.CampaignReply, error) {
+	defer b.campaigns.clear()
 	return call[events.CampaignReply](ctx, b, events.SubjectCampaignCancel, req)
 }
 
@@ -61,7 +86,9 @@ func (b *Backend) EscrowTransactions(ctx context.Context, req events.EscrowTrans
 
 // CampaignStats returns the campaign service's health figures.
 func (b *Backend) CampaignStats(ctx context.Context) (events.StatsReply, error) {
-	return call[events.StatsReply](ctx, b, events.SubjectCampaignStats, events.StatsRequest{})
+	return b.stats.get(ctx, "", func(ctx context.Context) (events.StatsReply, error) {
+		return call[events.StatsReply](ctx, b, events.SubjectCampaignStats, events.StatsRequest{})
+	})
 }
 
 // TokenInfo asks the pricer about a mint.
@@ -71,7 +98,9 @@ func (b *Backend) TokenInfo(ctx context.Context, mint string) (events.TokenInfo,
 
 // SOLPrice asks the pricer for the SOL/USD price.
 func (b *Backend) SOLPrice(ctx context.Context) (events.SOLPrice, error) {
-	return call[events.SOLPrice](ctx, b, events.SubjectPricerSOLPrice, events.SOLPriceRequest{})
+	return b.price.get(ctx, "", func(ctx context.Context) (events.SOLPrice, error) {
+		return call[events.SOLPrice](ctx, b, events.SubjectPricerSOLPrice, events.SOLPriceRequest{})
+	})
 }
 
 // EscrowBalance asks the indexer for an address's live balance.
@@ -81,5 +110,7 @@ func (b *Backend) EscrowBalance(ctx context.Context, escrow string) (events.Escr
 
 // ChainHealth asks the indexer whether the Solana RPC answers.
 func (b *Backend) ChainHealth(ctx context.Context) (events.ChainHealthReply, error) {
-	return call[events.ChainHealthReply](ctx, b, events.SubjectIndexerHealth, events.ChainHealthRequest{})
+	return b.chain.get(ctx, "", func(ctx context.Context) (events.ChainHealthReply, error) {
+		return call[events.ChainHealthReply](ctx, b, events.SubjectIndexerHealth, events.ChainHealthRequest{})
+	})
 }
