@@ -86,7 +86,7 @@ func TestSubcommandsSmoke(t *testing.T) {
 		{"rpc", "-runs", "1", "-steady", "10", "-cold", "30", "-slot", "20ms"},
 		{"backfill", "-runs", "1", "-backfill", "20", "-rps", "200", "-slot", "20ms"},
 		{"detect", "-runs", "1", "-rate", "40", "-duration", "500ms", "-slot", "50ms"},
-		{"rest", "-runs", "1", "-concurrency", "4", "-duration", "200ms", "-slot", "50ms"},
+		{"rest", "-runs", "1", "-concurrency", "4", "-duration", "1s", "-slot", "50ms"},
 		{"fanout", "-runs", "1", "-clients", "20", "-events", "2", "-slot", "50ms"},
 	} {
 		t.Run(args[0], func(t *testing.T) {
