@@ -72,10 +72,14 @@ func TestDroppedAndSilentSocketsWhilePaymentsLand(t *testing.T) {
 	h.startIndexer(h.cfg)
 	h.waitLive(3)
 	payer := h.payer()
+	sent := 0
 	pay := func(n int) {
-		for i := range n {
-			to := []solana.PublicKey{a, b, c}[i%3]
-			h.send(payer, []solana.Instruction{transferIx(payer.PublicKey(), to, uint64(1_000_000+i))})
+		for range n {
+			// A distinct amount per payment: the same transfer signed with the same blockhash
+			// would be the same transaction, which the chain rejects as already processed.
+			to := []solana.PublicKey{a, b, c}[sent%3]
+			h.send(payer, []solana.Instruction{transferIx(payer.PublicKey(), to, uint64(1_000_000+sent))})
+			sent++
 		}
 	}
 	pay(3)
