@@ -10,10 +10,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/solcrowd/backend/libs/config"
 )
 
 // ConnectConfig says how to reach NATS.
@@ -119,23 +121,13 @@ func (c *Conn) Check(ctx context.Context) error {
 	return err
 }
 
-// redact hides credentials in a NATS URL before it is logged or returned.
-func redact(u string) string {
-	for i := 0; i+3 <= len(u); i++ {
-		if u[i:i+3] == "://" {
-			rest := u[i+3:]
-			for j := 0; j < len(rest); j++ {
-				switch rest[j] {
-				case '@':
-					return u[:i+3] + "***@" + rest[j+1:]
-				case '/':
-					return u
-				}
-			}
-			return u
-		}
+// redact hides credentials in a (comma-separated) NATS URL before it is logged or returned.
+func redact(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		parts[i] = config.RedactURL(strings.TrimSpace(p))
 	}
-	return u
+	return strings.Join(parts, ",")
 }
 
 // versionAtLeast reports whether a server version like "2.15.3" is at least major.minor.

@@ -9,3 +9,10 @@ func TestVersionAtLeast(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactHidesPasswords(t *testing.T) {
+	got := redact("nats://user:hunter2@a:4222, nats://b:4222")
+	if got != "nats://user:xxxxx@a:4222,nats://b:4222" {
+		t.Fatalf("got %q", got)
+	}
+}
