@@ -69,8 +69,8 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) error {
 		return apperr.InvalidField("Upgrade", "this endpoint only speaks WebSocket")
 	}
 	up := websocket.Upgrader{
-		ReadBufferSize:  1024,
-		WriteBufferSize: 4096,
+		// Zero read size reuses the HTTP server's buffer; writes borrow from the hub's pool.
+		WriteBufferPool: &h.writeBuffers,
 		CheckOrigin:     func(*http.Request) bool { return true }, // checked above
 		Error:           func(http.ResponseWriter, *http.Request, int, error) {},
 	}

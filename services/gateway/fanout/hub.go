@@ -44,6 +44,10 @@ type Hub struct {
 	running atomic.Bool
 	conns   sync.WaitGroup
 
+	// writeBuffers lends a connection a write buffer only while it writes a frame: with
+	// thousands of mostly idle subscribers, a buffer per connection would be most of their memory.
+	writeBuffers sync.Pool
+
 	mClients   prometheus.Gauge
 	mEvictions *prometheus.CounterVec
 	mEvents    *prometheus.CounterVec
