@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -91,7 +90,7 @@ func startStack(ctx context.Context, o stackOptions, log *slog.Logger) (st *stac
 	if st.sim, err = soltest.Start(soltest.Config{LoadFixtures: true}, "127.0.0.1:0"); err != nil {
 		return nil, err
 	}
-	marketURL, market, err := startMarketReplay()
+	marketURL, market, err := serveLocal(fixtures.MarketReplay())
 	if err != nil {
 		return nil, err
 	}
@@ -102,14 +101,11 @@ func startStack(ctx context.Context, o stackOptions, log *slog.Logger) (st *stac
 	}
 	st.api = "http://" + httpAddr
 	st.vars = map[string]string{
-		"NATS_URL":        st.nats.URL(),
-		"DATABASE_URL":    st.dbURL,
-		"SOLANA_RPC_URL":  st.sim.URL,
-		"SOLANA_WS_URL":   st.sim.WSURL,
-		"COINGECKO_URL":   marketURL + "/coingecko",
-		"DEXSCREENER_URL": marketURL + "/dexscreener",
-		"JUPITER_URL":     marketURL + "/jupiter",
-		"IPFS_GATEWAY":    marketURL + "/ipfs",
+		"NATS_URL":       st.nats.URL(),
+		"DATABASE_URL":   st.dbURL,
+		"SOLANA_RPC_URL": st.sim.URL,
+		"SOLANA_WS_URL":  st.sim.WSURL,
+		"IPFS_GATEWAY":   marketURL + "/ipfs",
 		// The recorded Pyth account is months old and would be refused as stale on every refresh.
 		"PRICE_SOURCES":     "coingecko",
 		"HTTP_ADDR":         httpAddr,
@@ -126,6 +122,9 @@ func startStack(ctx context.Context, o stackOptions, log *slog.Logger) (st *stac
 		"WALLET":                solana.NewWallet().PublicKey().String(),
 		// Writes are benchmarked through the bus, not the public API's per-IP limit.
 		"RATE_LIMIT_WRITES_PER_MIN": "0",
+	}
+	for k, v := range fixtures.MarketEnv(marketURL) {
+		st.vars[k] = v
 	}
 	for k, v := range o.vars {
 		st.vars[k] = v
@@ -408,25 +407,13 @@ func freeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
-// startMarketReplay serves the recorded price-API responses on 127.0.0.1, so the pricer works
-// without the internet (the same bodies as the development stack).
-func startMarketReplay() (string, *http.Server, error) {
-	mux := http.NewServeMux()
-	serve := func(name string) http.HandlerFunc {
-		body := fixtures.Market(name)
-		return func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = w.Write(body)
-		}
-	}
-	mux.Handle("/coingecko/", serve("coingecko-simple-price-solana.json"))
-	mux.Handle("/dexscreener/", serve("dexscreener-tokens-v1-solana-wsol.json"))
-	mux.Handle("/jupiter/", serve("jupiter-price-v3-docs-example.json"))
+// serveLocal serves h on a free port of 127.0.0.1 and returns its base URL.
+func serveLocal(h http.Handler) (string, *http.Server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, err
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	return "http://" + strings.TrimSpace(ln.Addr().String()), srv, nil
+	return "http://" + ln.Addr().String(), srv, nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/solcrowd/backend/libs/config"
+	"github.com/solcrowd/backend/libs/fixtures"
 	"github.com/solcrowd/backend/libs/natstest"
 	"github.com/solcrowd/backend/libs/observe"
 	"github.com/solcrowd/backend/libs/solana/soltest"
@@ -99,15 +100,15 @@ func run(ctx context.Context, environ []string, out io.Writer) error {
 		// (the demo's campaign holds USDC's one open campaign). It is a copy of a fresh mint.
 		acct, _ := sim.Account(sim.CreateMint(demoKey("mint-authority").PublicKey(), 9, false))
 		sim.SetAccount(tryMint, acct)
-		marketURL, srv, err := startMarketReplay(log)
+		marketURL, srv, err := serveLocal(fixtures.MarketReplay())
 		if err != nil {
 			return err
 		}
 		market = srv
 		defer market.Close()
-		setDefault(vars, "COINGECKO_URL", marketURL+"/coingecko")
-		setDefault(vars, "DEXSCREENER_URL", marketURL+"/dexscreener")
-		setDefault(vars, "JUPITER_URL", marketURL+"/jupiter")
+		for k, v := range fixtures.MarketEnv(marketURL) {
+			setDefault(vars, k, v)
+		}
 		if vars["WALLET"] == "" {
 			vars["WALLET"] = escrow.String()
 		}

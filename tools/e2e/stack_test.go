@@ -81,7 +81,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	s.nats = natstest.Run(t)
 	s.dbURL = pgtest.NewDatabase(t, "")
 	s.sim = soltest.NewServer(t, soltest.Config{SlotInterval: o.SlotInterval, LoadFixtures: true})
-	s.market = httptest.NewServer(marketReplay())
+	s.market = httptest.NewServer(fixtures.MarketReplay())
 	t.Cleanup(s.market.Close)
 	s.wallet = solana.NewWallet().PublicKey()
 
@@ -111,11 +111,11 @@ func newStack(t *testing.T, o stackOptions) *stack {
 			"SOLANA_RPC_URL":          s.sim.URL,
 			"PRICER_SOLANA_RPC_RPS":   "200",
 			"PRICE_SOURCES":           "pyth,coingecko",
-			"COINGECKO_URL":           s.market.URL + "/api/v3",
+			"COINGECKO_URL":           fixtures.MarketEnv(s.market.URL)["COINGECKO_URL"],
 			"COINGECKO_RPS":           "50",
-			"DEXSCREENER_URL":         s.market.URL,
+			"DEXSCREENER_URL":         fixtures.MarketEnv(s.market.URL)["DEXSCREENER_URL"],
 			"DEXSCREENER_RPS":         "50",
-			"JUPITER_URL":             s.market.URL + "/price/v3",
+			"JUPITER_URL":             fixtures.MarketEnv(s.market.URL)["JUPITER_URL"],
 			"IPFS_GATEWAY":            s.market.URL,
 			"PRICER_REFRESH_INTERVAL": "1s",
 			"UPSTREAM_TIMEOUT":        "2s",
@@ -343,24 +343,6 @@ func (s *stack) dumpLogs() {
 	for _, name := range services {
 		s.t.Logf("---- last lines of %s ----\n%s", name, s.tail(name, 60))
 	}
-}
-
-// marketReplay serves the recorded price-API responses on the paths the pricer calls:
-// CoinGecko /api/v3/simple/price, DexScreener /tokens/v1/solana/<mint> and Jupiter /price/v3.
-// Anything else (IPFS metadata) is 404.
-func marketReplay() http.Handler {
-	mux := http.NewServeMux()
-	serve := func(name string) http.HandlerFunc {
-		body := fixtures.Market(name)
-		return func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = w.Write(body)
-		}
-	}
-	mux.Handle("/api/v3/simple/price", serve("coingecko-simple-price-solana.json"))
-	mux.Handle("/tokens/v1/solana/", serve("dexscreener-tokens-v1-solana-wsol.json"))
-	mux.Handle("/price/v3", serve("jupiter-price-v3-docs-example.json"))
-	return mux
 }
 
 func freePort(t *testing.T) string {
