@@ -85,25 +85,11 @@ type clientReport struct {
 }
 
 func fanoutRun(ctx context.Context, o options, t *table) error {
-	st, err := startStack(ctx, stackOptions{slot: o.slot, env: o.env}, o.log)
+	st, err := startServingStack(ctx, o)
 	if err != nil {
 		return err
 	}
 	defer st.close()
-	for _, s := range []string{"campaign", "pricer", "indexer", "gateway"} {
-		if err := st.start(s); err != nil {
-			return err
-		}
-	}
-	if err := st.createCampaign(ctx); err != nil {
-		return err
-	}
-	if err := st.waitWatched(ctx); err != nil {
-		return err
-	}
-	if err := st.waitGateway(ctx); err != nil {
-		return err
-	}
 	// When each event passes through NATS.
 	var mu sync.Mutex
 	published := map[string]time.Time{}

@@ -30,25 +30,11 @@ func benchREST(ctx context.Context, o options) (*table, error) {
 }
 
 func restRun(ctx context.Context, o options, t *table) error {
-	st, err := startStack(ctx, stackOptions{slot: o.slot, env: o.env}, o.log)
+	st, err := startServingStack(ctx, o)
 	if err != nil {
 		return err
 	}
 	defer st.close()
-	for _, s := range []string{"campaign", "pricer", "indexer", "gateway"} {
-		if err := st.start(s); err != nil {
-			return err
-		}
-	}
-	if err := st.createCampaign(ctx); err != nil {
-		return err
-	}
-	if err := st.waitWatched(ctx); err != nil {
-		return err
-	}
-	if err := st.waitGateway(ctx); err != nil {
-		return err
-	}
 	paths := []struct{ name, path string }{
 		{"campaign-detail", "/api/campaign-detail/" + benchMint},
 		{"health", "/api/health"},

@@ -417,3 +417,32 @@ func serveLocal(h http.Handler) (string, *http.Server, error) {
 	go func() { _ = srv.Serve(ln) }()
 	return "http://" + ln.Addr().String(), srv, nil
 }
+
+// startServingStack starts a stack with all four services, a campaign whose escrow the indexer
+// watches, and a gateway that answers: the state every serving figure (detect, rest, fanout)
+// measures from. The caller closes it.
+func startServingStack(ctx context.Context, o options) (*stack, error) {
+	st, err := startStack(ctx, stackOptions{slot: o.slot, env: o.env}, o.log)
+	if err != nil {
+		return nil, err
+	}
+	ready := func() error {
+		for _, s := range []string{"campaign", "pricer", "indexer", "gateway"} {
+			if err := st.start(s); err != nil {
+				return err
+			}
+		}
+		if err := st.createCampaign(ctx); err != nil {
+			return err
+		}
+		if err := st.waitWatched(ctx); err != nil {
+			return err
+		}
+		return st.waitGateway(ctx)
+	}
+	if err := ready(); err != nil {
+		st.close()
+		return nil, err
+	}
+	return st, nil
+}
