@@ -27,8 +27,12 @@ func TestReadCacheCollapsesConcurrentReadsAndServesFromCache(t *testing.T) {
 		})
 	}
 	// Let the first caller's fetch finish only once every caller is waiting on it or the cache.
+	deadline := time.Now().Add(10 * time.Second)
 	for calls.Load() == 0 {
-		time.Sleep(time.Millisecond)
+		if time.Now().After(deadline) {
+			t.Fatal("no fetch started")
+		}
+		time.Sleep(time.Millisecond) // polling interval of a deadline-bounded wait
 	}
 	close(release)
 	wg.Wait()
