@@ -314,3 +314,14 @@ func TestEnsureTopologyConcurrently(t *testing.T) {
 		}
 	}
 }
+
+func TestServiceVersionIsAlwaysSemver(t *testing.T) {
+	for in, want := range map[string]string{
+		"1.2.3": "1.2.3", "v1.2.3-rc.1+abc": "1.2.3-rc.1+abc", "": "0.0.0",
+		"dev+unknown": "0.0.0+dev.unknown", "v1.0": "0.0.0+v1.0", "abc1234-dirty+abc1234": "0.0.0+abc1234-dirty.abc1234",
+	} {
+		if got := bus.ServiceVersion(in); got != want {
+			t.Errorf("ServiceVersion(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

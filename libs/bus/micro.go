@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -15,6 +16,22 @@ import (
 )
 
 var semver = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$`)
+
+// ServiceVersion turns a build stamp into the semantic version micro insists on: "1.2.3" and
+// "v1.2.3" stay as they are (without the v); anything else, like "dev+abc123", becomes 0.0.0 with
+// the stamp kept as build metadata ("0.0.0+dev.abc123"), so discovery still shows it.
+func ServiceVersion(v string) string {
+	if w := strings.TrimPrefix(v, "v"); semver.MatchString(w) {
+		return w
+	}
+	clean := strings.Trim(nonMeta.ReplaceAllString(v, "."), ".")
+	if clean == "" {
+		return "0.0.0"
+	}
+	return "0.0.0+" + clean
+}
+
+var nonMeta = regexp.MustCompile(`[^0-9A-Za-z-]+`)
 
 // Service is a NATS micro service: discovery, stats and ping come with it. Endpoints are added
 // with Handle.
@@ -28,12 +45,7 @@ type Service struct {
 // NewService registers a micro service named name (e.g. events.ServiceCampaign). Every replica
 // joins the same queue group, so each request is answered once.
 func (c *Conn) NewService(name, version string, log *slog.Logger) (*Service, error) {
-	// micro insists on semantic versions; build stamps like "dev+abc123" are not, so they are
-	// reported as 0.0.0 (the stamp is logged at start and exported as a metric instead).
-	if !semver.MatchString(version) {
-		version = "0.0.0"
-	}
-	svc, err := micro.AddService(c.NC, micro.Config{Name: name, Version: version})
+	svc, err := micro.AddService(c.NC, micro.Config{Name: name, Version: ServiceVersion(version)})
 	if err != nil {
 		return nil, fmt.Errorf("add service %s: %w", name, err)
 	}

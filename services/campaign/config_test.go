@@ -30,11 +30,3 @@ func TestLoadConfig(t *testing.T) {
 		}
 	}
 }
-
-func TestSemver(t *testing.T) {
-	for in, want := range map[string]string{"1.2.3": "1.2.3", "v1.2.3-rc.1+abc": "1.2.3-rc.1+abc", "dev+unknown": "0.0.0-dev", "": "0.0.0-dev"} {
-		if got := semver(in); got != want {
-			t.Errorf("semver(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"regexp"
 
 	"github.com/solcrowd/backend/libs/bus"
 	"github.com/solcrowd/backend/libs/events"
@@ -50,7 +49,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}, nil)
 	svc.Changed = relay.Kick
 
-	ms, err := conn.NewService(events.ServiceCampaign, semver(cfg.Version), log)
+	ms, err := conn.NewService(events.ServiceCampaign, cfg.Version, log)
 	if err != nil {
 		return err
 	}
@@ -75,15 +74,4 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return fmt.Errorf("campaign: %w", err)
 	}
 	return nil
-}
-
-var semverRe = regexp.MustCompile(`^v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$`)
-
-// semver returns the version the micro service registers: micro requires SemVer, while builds
-// may stamp anything (e.g. "dev+unknown"), which becomes 0.0.0-dev.
-func semver(v string) string {
-	if m := semverRe.FindStringSubmatch(v); m != nil {
-		return m[1]
-	}
-	return "0.0.0-dev"
 }

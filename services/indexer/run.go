@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"regexp"
 
 	"github.com/solcrowd/backend/libs/bus"
 	"github.com/solcrowd/backend/libs/events"
@@ -56,7 +55,7 @@ func run(ctx context.Context, cfg Config, log *slog.Logger, opsReady func(net.Ad
 	ix := newIndexer(cfg, log, conn, client, kv, m)
 	health.Add("solana", ix.checkChain)
 
-	svc, err := conn.NewService(events.ServiceIndexer, serviceVersion(cfg.Version), log)
+	svc, err := conn.NewService(events.ServiceIndexer, cfg.Version, log)
 	if err != nil {
 		return err
 	}
@@ -75,14 +74,4 @@ func run(ctx context.Context, cfg Config, log *slog.Logger, opsReady func(net.Ad
 		return fmt.Errorf("indexer: %w", err)
 	}
 	return nil
-}
-
-// serviceVersion returns v when it is a semantic version, the form NATS micro requires, else
-// "0.0.0" (development builds are "dev+sha").
-func serviceVersion(v string) string {
-	semver := regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
-	if semver.MatchString(v) {
-		return v
-	}
-	return "0.0.0"
 }

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
@@ -65,7 +64,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return mints, nil
 	}
 
-	micro, err := conn.NewService(events.ServicePricer, microVersion(cfg.Version), log)
+	micro, err := conn.NewService(events.ServicePricer, cfg.Version, log)
 	if err != nil {
 		return err
 	}
@@ -131,22 +130,4 @@ func NewService(cfg Config, log *slog.Logger) *Service {
 		SOL: NewSOLPrices(sources, log), Tokens: tokens, Log: log,
 		RecentWindow: cfg.RecentWindow, MaxTracked: cfg.MaxTracked,
 	}
-}
-
-// semver is the shape NATS micro requires of a service version.
-var semver = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
-
-// microVersion returns v when NATS micro accepts it, else "0.0.0+<v cleaned>": development builds
-// are stamped "dev+unknown", which micro would refuse, and a version string must not stop the
-// service from starting.
-func microVersion(v string) string {
-	if semver.MatchString(v) {
-		return v
-	}
-	clean := regexp.MustCompile(`[^0-9A-Za-z-]+`).ReplaceAllString(v, ".")
-	clean = strings.Trim(clean, ".")
-	if clean == "" {
-		return "0.0.0"
-	}
-	return "0.0.0+" + clean
 }

@@ -160,11 +160,3 @@ func TestLoadConfig(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
-
-func TestMicroVersion(t *testing.T) {
-	for in, want := range map[string]string{"1.2.3": "1.2.3", "": "0.0.0", "dev+unknown": "0.0.0+dev.unknown", "v1.0": "0.0.0+v1.0"} {
-		if got := microVersion(in); got != want || !semver.MatchString(got) {
-			t.Errorf("microVersion(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
