@@ -106,6 +106,10 @@ func fanoutRun(ctx context.Context, o options, t *table) error {
 		return err
 	}
 	defer func() { _ = sub.Unsubscribe() }()
+	// The server must know of the subscription before the first event is published.
+	if err := st.bus.NC.Flush(); err != nil {
+		return err
+	}
 	payers := fundPayers(st.sim, 1)
 	ps, err := signPayments(st.sim, payers, st.escrow, st.reference, o.events, 1_000_000)
 	if err != nil {
@@ -178,9 +182,18 @@ func fanoutRun(ctx context.Context, o options, t *table) error {
 		if rep.Signature != p.sig.String() {
 			return fmt.Errorf("event %d: clients reported %s, want %s", i, rep.Signature, p.sig)
 		}
-		mu.Lock()
-		t0, ok := published[rep.Signature]
-		mu.Unlock()
+		// The clients can report before this process's subscription callback has run: both
+		// receive the event from NATS independently. Wait for the callback, within a deadline.
+		var t0 time.Time
+		ok := false
+		for deadline := time.Now().Add(5 * time.Second); !ok && time.Now().Before(deadline); {
+			mu.Lock()
+			t0, ok = published[rep.Signature]
+			mu.Unlock()
+			if !ok {
+				time.Sleep(5 * time.Millisecond) // polling interval of a deadline-bounded wait
+			}
+		}
 		if !ok {
 			return fmt.Errorf("event %d: not seen on NATS", i)
 		}
